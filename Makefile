@@ -1,0 +1,64 @@
+# valkey-cluster-exporter: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SWIFT ?= swift
+EXPORTER := .build/debug/valkey-cluster-exporter
+VENV := .tools/venv
+PYTHON := $(VENV)/bin/python
+# Ports: `make run` uses 7000-7005 (bus 17000-17005) and HTTP 9839; the tests use their own ports.
+RUN_BASE_PORT ?= 7000
+RUN_LISTEN ?= 127.0.0.1:9839
+RUN_INTERVAL ?= 5s
+
+.PHONY: help tools build run test unit-test integration-test cluster-up cluster-down clean
+
+help:
+	@echo "make run    start a local 6-node Valkey cluster with data and the exporter against it"
+	@echo "make test   everything CI checks: unit tests, live-server tests, integration tests"
+	@echo "make tools  install Valkey and the Python test runner into .tools/"
+
+tools: $(VENV)/.installed
+	scripts/install-tools.sh
+
+$(VENV)/.installed:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check pytest==8.3.5
+	touch $@
+
+build:
+	$(SWIFT) build
+
+# Starts the cluster (stopped again on exit), loads keys, runs the exporter in the foreground.
+run: tools build
+	@scripts/cluster.sh start --base-port $(RUN_BASE_PORT)
+	@trap 'scripts/cluster.sh stop --base-port $(RUN_BASE_PORT)' EXIT; \
+	scripts/cluster.sh load --base-port $(RUN_BASE_PORT) --keys 20000; \
+	echo; \
+	echo "Exporter on http://$(RUN_LISTEN) (Ctrl-C stops it and the cluster). Try:"; \
+	echo "  curl -s http://$(RUN_LISTEN)/"; \
+	echo "  curl -s http://$(RUN_LISTEN)/api/cluster/nodes"; \
+	echo "  curl -s http://$(RUN_LISTEN)/api/cluster/nodes/metrics"; \
+	echo "  curl -s 'http://$(RUN_LISTEN)/api/cluster/slot-stats?start_slot=0&end_slot=99'"; \
+	echo; \
+	$(EXPORTER) --valkey-address 127.0.0.1:$(RUN_BASE_PORT) --listen-address $(RUN_LISTEN) --scrape-interval $(RUN_INTERVAL)
+
+test: tools build unit-test integration-test
+
+# Unit tests, plus connection tests that start their own valkey-server (VALKEY_SERVER must point at it).
+unit-test: tools
+	source scripts/tools-env.sh && $(SWIFT) test
+
+# Black-box tests of the real binary against a real 6-node cluster, checked against valkey-cli.
+integration-test: tools build
+	source scripts/tools-env.sh && EXPORTER=$(abspath $(EXPORTER)) $(PYTHON) -m pytest -v Tests/Integration
+
+cluster-up: tools
+	scripts/cluster.sh start --base-port $(RUN_BASE_PORT)
+	scripts/cluster.sh load --base-port $(RUN_BASE_PORT)
+
+cluster-down:
+	scripts/cluster.sh stop --base-port $(RUN_BASE_PORT)
+
+clean:
+	rm -rf .build .run

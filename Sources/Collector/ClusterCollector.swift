@@ -1,0 +1,121 @@
+import ClusterModel
+import Foundation
+import Logging
+import ServiceLifecycle
+import ValkeyConnection
+
+/// The scheduled service: every interval, discover the cluster, collect every node in parallel, and
+/// publish one snapshot to the store.
+public final class ClusterCollector: Service, Sendable {
+    public let store: SnapshotStore
+    private let configuration: CollectorConfiguration
+    private let pool: ConnectionPool
+    private let logger: Logger
+
+    public init(configuration: CollectorConfiguration, store: SnapshotStore, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        self.pool = ConnectionPool(configuration: configuration.connection, logger: logger)
+    }
+
+    /// Runs cycles until graceful shutdown or cancellation, then closes every connection.
+    public func run() async throws {
+        let clock = ContinuousClock()
+        var next = clock.now
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let snapshot = await runCycle()
+            store.publish(snapshot)
+            logCycle(snapshot)
+            next = next.advanced(by: configuration.interval)
+            // A cycle that overran its slot starts the next one at once instead of piling up.
+            if next < clock.now { next = clock.now }
+            let wakeUp = next
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(until: wakeUp, clock: clock) }
+            } catch {
+                break
+            }
+        }
+        await pool.closeAll()
+        logger.info("collector stopped; connections closed")
+    }
+
+    /// Runs one full cycle and returns its snapshot without publishing it.
+    public func runCycle() async -> ClusterSnapshot {
+        let startedAt = Date()
+        let started = ContinuousClock.now
+        let previous = store.latest
+        let discovery = await Discovery(pool: pool, logger: logger).discover(candidates: candidates(previous: previous))
+        let topology = discovery.topology ?? (discovery.mode == .unreachable ? previous?.topology : nil)
+
+        var plan: [(NodeAddress, [SlotRange])] = []
+        switch discovery.mode {
+        case .standalone:
+            if let source = discovery.source { plan.append((source.endpoint, [])) }
+        case .cluster:
+            for node in topology?.nodes ?? [] where node.isConnectable {
+                guard let address = node.address else { continue }
+                let ranges = configuration.collectSlotStats && node.role == .primary ? node.slots : []
+                plan.append((address.endpoint, ranges))
+            }
+        case .unreachable:
+            break  // discovery already found every candidate down; do not wait on each again
+        }
+
+        let collector = NodeCollector(pool: pool, logger: logger)
+        let outcomes = await withTaskGroup(of: NodeOutcome.self, returning: [NodeAddress: NodeOutcome].self) { group in
+            for (address, ranges) in plan {
+                group.addTask { await collector.collect(address, slotRanges: ranges) }
+            }
+            var results: [NodeAddress: NodeOutcome] = [:]
+            for await outcome in group { results[outcome.address] = outcome }
+            return results
+        }
+        if discovery.mode != .unreachable {
+            var keep = Set(plan.map(\.0))
+            keep.formUnion(configuration.seeds.map(\.endpoint))
+            await pool.retain(only: keep)
+        }
+        let builder = SnapshotBuilder(
+            sequence: (previous?.sequence ?? 0) + 1, startedAt: startedAt, duration: ContinuousClock.now - started,
+            discovery: discovery, topology: topology, outcomes: outcomes, previous: previous,
+            slotStatsRequested: configuration.collectSlotStats)
+        return builder.build()
+    }
+
+    /// Where to ask for the topology: the last node that answered, then the seeds, then every other known node.
+    private func candidates(previous: ClusterSnapshot?) -> [NodeAddress] {
+        var ordered: [NodeAddress] = []
+        var seen = Set<NodeAddress>()
+        func add(_ address: NodeAddress?) {
+            guard let address = address?.endpoint, seen.insert(address).inserted else { return }
+            ordered.append(address)
+        }
+        add(previous?.topologySource)
+        configuration.seeds.forEach(add)
+        for node in previous?.topology?.nodes ?? [] where node.isConnectable { add(node.address) }
+        return ordered
+    }
+
+    private func logCycle(_ snapshot: ClusterSnapshot) {
+        let failed = snapshot.nodes.filter { $0.status != .online }
+        var metadata: Logger.Metadata = [
+            "cycle": "\(snapshot.sequence)", "mode": "\(snapshot.mode.rawValue)",
+            "nodes": "\(snapshot.nodes.count)", "failed": "\(failed.count)",
+            "duration_ms": "\(Int(snapshot.duration.seconds * 1000))",
+        ]
+        if let error = snapshot.discoveryError, snapshot.mode == .unreachable {
+            metadata["reason"] = "\(error.reason)"
+            logger.warning("cluster unreachable", metadata: metadata)
+            return
+        }
+        logger.debug("collection cycle finished", metadata: metadata)
+        for node in failed {
+            logger.debug("node not collected", metadata: [
+                "node": "\(node.address?.description ?? node.id?.rawValue ?? "?")",
+                "status": "\(node.status.rawValue)", "reason": "\(node.error?.reason.rawValue ?? "")",
+            ])
+        }
+    }
+}

@@ -1,0 +1,232 @@
+/// The incremental validator behind ``RESPTokenDecoder``.
+///
+/// It walks the bytes of one top-level reply exactly once, however many reads the reply arrives in:
+/// between calls it keeps how many bytes are already validated (`offset`), a stack of the element counts
+/// still expected by each open aggregate, and how far into an unfinished line it has already looked.
+/// A new call continues from there, so a 584 KB reply fed in 1 KB reads costs O(reply size), not O(size²/read).
+///
+/// All offsets are relative to the first byte of the reply, which the caller must keep at the start of
+/// the bytes it passes in until ``scan(_:)`` reports a complete reply (NIO may compact the buffer, which
+/// is fine: it moves bytes, not their position relative to the reader index).
+struct RESPScanner: Sendable {
+    /// Where a complete reply sits in the scanned bytes: `skip` bytes of leading attributes, then the value.
+    struct Completed: Sendable, Hashable {
+        var skip: Int
+        var length: Int
+    }
+
+    private struct Frame: Sendable {
+        /// Elements still expected; an attribute's own entries are counted here but it never counts for its parent.
+        var remaining: Int
+        var isAttribute: Bool
+    }
+
+    private enum Pending: Sendable {
+        /// Reading the header line of the item starting at `offset`; `checked` content bytes hold no CR or LF.
+        case line(checked: Int)
+        /// The header of a `$`, `!` or `=` item is valid; waiting for `length` payload bytes plus CRLF at `start`.
+        case payload(kind: RESPTypeIdentifier, start: Int, length: Int)
+    }
+
+    let limits: RESPLimits
+    /// Bytes of the reply validated so far; the next item starts here.
+    private(set) var offset = 0
+    /// Where the value starts once leading top-level attributes are skipped.
+    private var valueStart = 0
+    private var stack: [Frame] = []
+    private var pending = Pending.line(checked: 0)
+    /// Bytes looked at or stepped over since creation, across replies. Only for tests that prove no re-scan.
+    private(set) var bytesExamined = 0
+
+    init(limits: RESPLimits) {
+        self.limits = limits
+    }
+
+    /// True when no byte of a reply has been consumed yet (nothing is half-validated).
+    var isAtReplyStart: Bool {
+        if case .line(checked: 0) = self.pending, self.offset == 0 { return true }
+        return false
+    }
+
+    /// Forgets the finished reply so the next one starts at offset 0. Keeps the examined-bytes counter.
+    mutating func reset() {
+        self.offset = 0
+        self.valueStart = 0
+        self.stack.removeAll(keepingCapacity: true)
+        self.pending = .line(checked: 0)
+    }
+
+    /// Validates as far as `bytes` allows; returns where the reply is once it is complete, nil when more bytes are needed.
+    ///
+    /// `bytes` must begin with the reply's first byte and contain at least what earlier calls saw.
+    /// After a non-nil result, call ``reset()`` before scanning the next reply.
+    mutating func scan(_ bytes: UnsafeRawBufferPointer) throws(RESPParsingError) -> Completed? {
+        while true {
+            switch self.pending {
+            case .line(let checked):
+                guard let item = try self.scanLine(bytes, checked: checked) else { return nil }
+                if let completed = try self.handleHeader(item, bytes) { return completed }
+            case .payload(let kind, let start, let length):
+                let end = start + length + 2
+                guard end <= bytes.count else { return nil }
+                self.bytesExamined += length + 2
+                guard bytes[end - 2] == .cr, bytes[end - 1] == .lf else {
+                    throw RESPParsingError(code: .missingCRLF, offset: end - 2)
+                }
+                if kind == .verbatimString, bytes[start + 3] != .colon {
+                    throw RESPParsingError(code: .invalidVerbatimString, offset: start)
+                }
+                if let completed = self.finishItem(end: end, isAttribute: false) { return completed }
+            }
+        }
+    }
+
+    /// A header line found in full: its type, content range and the offset just past its CRLF.
+    private struct Line {
+        var kind: RESPTypeIdentifier
+        var content: Range<Int>
+        var end: Int
+    }
+
+    /// Finds the CRLF ending the line of the item at `offset`, resuming after the `checked` content bytes
+    /// earlier calls already cleared. Stores its progress and returns nil when the line is not complete yet.
+    private mutating func scanLine(_ bytes: UnsafeRawBufferPointer, checked: Int) throws(RESPParsingError) -> Line? {
+        guard self.offset < bytes.count else { return nil }
+        self.bytesExamined += 1
+        guard let kind = RESPTypeIdentifier(rawValue: bytes[self.offset]) else {
+            throw RESPParsingError(code: .invalidTypeMarker, offset: self.offset)
+        }
+        let contentStart = self.offset + 1
+        let maxContent = kind.maxLineContentLength
+        var index = contentStart + checked
+        while index < bytes.count {
+            let byte = bytes[index]
+            self.bytesExamined += 1
+            if byte == .cr { break }
+            if byte == .lf { throw RESPParsingError(code: .missingCRLF, offset: index) }
+            index += 1
+            if index - contentStart > maxContent {
+                throw RESPParsingError(code: Self.lineTooLongCode(kind), offset: self.offset)
+            }
+            if index + 2 > self.limits.maxReplySize {
+                throw RESPParsingError(code: .replyTooLarge, offset: self.offset)
+            }
+        }
+        // The CR, if found, stays unchecked until its LF has arrived, so a CR at the end of a read is looked at again.
+        self.pending = .line(checked: index - contentStart)
+        guard index + 1 < bytes.count else { return nil }
+        self.bytesExamined += 1
+        guard bytes[index + 1] == .lf else { throw RESPParsingError(code: .missingCRLF, offset: index) }
+        index += 2
+        guard index <= self.limits.maxReplySize else { throw RESPParsingError(code: .replyTooLarge, offset: self.offset) }
+        return Line(kind: kind, content: contentStart..<(index - 2), end: index)
+    }
+
+    private static func lineTooLongCode(_ kind: RESPTypeIdentifier) -> RESPParsingError.Code {
+        switch kind {
+        case .integer: .invalidInteger
+        case .boolean: .invalidBoolean
+        case .null: .invalidNull
+        default: .invalidLength
+        }
+    }
+
+    /// Validates a complete header line and moves the state machine on; returns the reply if this finished it.
+    private mutating func handleHeader(_ line: Line, _ bytes: UnsafeRawBufferPointer) throws(RESPParsingError) -> Completed? {
+        let content = UnsafeRawBufferPointer(rebasing: bytes[line.content])
+        let itemStart = self.offset
+        switch line.kind {
+        case .simpleString, .simpleError:
+            break
+        case .integer:
+            guard RESPSyntax.parseInt64(content) != nil else { throw RESPParsingError(code: .invalidInteger, offset: itemStart) }
+        case .double:
+            guard RESPSyntax.isValidDouble(content) else { throw RESPParsingError(code: .invalidDouble, offset: itemStart) }
+        case .boolean:
+            guard content.count == 1, content[0] == UInt8(ascii: "t") || content[0] == UInt8(ascii: "f") else {
+                throw RESPParsingError(code: .invalidBoolean, offset: itemStart)
+            }
+        case .null:
+            guard content.isEmpty else { throw RESPParsingError(code: .invalidNull, offset: itemStart) }
+        case .bigNumber:
+            guard RESPSyntax.isValidBigNumber(content) else { throw RESPParsingError(code: .invalidBigNumber, offset: itemStart) }
+        case .bulkString, .bulkError, .verbatimString:
+            return try self.handleBlobHeader(line, length: RESPSyntax.parseLength(content))
+        case .array, .set, .push, .map, .attribute:
+            return try self.handleAggregateHeader(line, count: RESPSyntax.parseLength(content))
+        }
+        return self.finishItem(end: line.end, isAttribute: false)
+    }
+
+    private mutating func handleBlobHeader(_ line: Line, length: Int?) throws(RESPParsingError) -> Completed? {
+        let itemStart = self.offset
+        guard let length, length >= -1 else { throw RESPParsingError(code: .invalidLength, offset: itemStart) }
+        if length == -1 {
+            // `$-1` is the RESP2 null bulk string; RESP3 has no null bulk error or verbatim string.
+            guard line.kind == .bulkString else { throw RESPParsingError(code: .invalidLength, offset: itemStart) }
+            return self.finishItem(end: line.end, isAttribute: false)
+        }
+        guard length <= self.limits.maxBulkLength else { throw RESPParsingError(code: .bulkTooLong, offset: itemStart) }
+        // Known from the header alone: reject now rather than wait for bytes we would refuse anyway.
+        // Written as a subtraction so limits near Int.max cannot overflow (line.end never exceeds maxReplySize).
+        guard length <= self.limits.maxReplySize - line.end - 2 else {
+            throw RESPParsingError(code: .replyTooLarge, offset: itemStart)
+        }
+        if line.kind == .verbatimString, length < 4 {
+            throw RESPParsingError(code: .invalidVerbatimString, offset: itemStart)
+        }
+        self.pending = .payload(kind: line.kind, start: line.end, length: length)
+        return nil
+    }
+
+    private mutating func handleAggregateHeader(_ line: Line, count: Int?) throws(RESPParsingError) -> Completed? {
+        let itemStart = self.offset
+        guard let count, count >= -1 else { throw RESPParsingError(code: .invalidLength, offset: itemStart) }
+        if count == -1 {
+            // `*-1` is the RESP2 null array; the RESP3 aggregates have no null form.
+            guard line.kind == .array else { throw RESPParsingError(code: .invalidLength, offset: itemStart) }
+            return self.finishItem(end: line.end, isAttribute: false)
+        }
+        let perCount = line.kind.elementsPerCount ?? 1
+        guard count <= self.limits.maxAggregateCount / perCount else {
+            throw RESPParsingError(code: .aggregateTooLarge, offset: itemStart)
+        }
+        let elements = count * perCount
+        // Every element takes at least 3 bytes (`_\r\n`), so an impossible count fails before we wait for it.
+        guard elements <= (self.limits.maxReplySize - line.end) / 3 else {
+            throw RESPParsingError(code: .replyTooLarge, offset: itemStart)
+        }
+        // Checked before the empty case so an empty aggregate counts as a nesting level too.
+        guard self.stack.count < self.limits.maxDepth else { throw RESPParsingError(code: .tooDeep, offset: itemStart) }
+        let isAttribute = line.kind == .attribute
+        if elements == 0 {
+            return self.finishItem(end: line.end, isAttribute: isAttribute)
+        }
+        self.stack.append(Frame(remaining: elements, isAttribute: isAttribute))
+        self.offset = line.end
+        self.pending = .line(checked: 0)
+        return nil
+    }
+
+    /// Records that the item ending at `end` is complete and closes every aggregate it completes in turn.
+    /// Returns the reply when the top-level value is complete.
+    private mutating func finishItem(end: Int, isAttribute: Bool) -> Completed? {
+        self.offset = end
+        self.pending = .line(checked: 0)
+        var finishedAttribute = isAttribute
+        while true {
+            if finishedAttribute {
+                // An attribute describes the value after it and is not an element of its parent. At top level
+                // it is dropped: the reply handed out starts at the value it describes.
+                if self.stack.isEmpty { self.valueStart = end }
+                return nil
+            }
+            guard !self.stack.isEmpty else {
+                return Completed(skip: self.valueStart, length: end - self.valueStart)
+            }
+            self.stack[self.stack.count - 1].remaining -= 1
+            if self.stack[self.stack.count - 1].remaining > 0 { return nil }
+            finishedAttribute = self.stack.removeLast().isAttribute
+        }
+    }
+}

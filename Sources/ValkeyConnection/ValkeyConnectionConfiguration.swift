@@ -1,0 +1,37 @@
+import RESP
+
+/// How to open and use a connection to one node. The same settings apply to every node of a cluster.
+public struct ValkeyConnectionConfiguration: Sendable {
+    /// ACL user name; `nil` authenticates as `default` when a password is set.
+    public var username: String?
+    /// Password, if the server requires one.
+    public var password: Secret?
+    /// Sent with `CLIENT SETNAME` (or `HELLO ... SETNAME`) so operators can see us in `CLIENT LIST`.
+    public var clientName: String
+    /// Deadline for the TCP connect plus the handshake.
+    public var connectTimeout: Duration
+    /// Deadline for a command (or a pipelined batch, whose commands are all sent at once) to be answered.
+    public var commandTimeout: Duration
+    /// Limits on what the server may send us.
+    public var limits: RESPLimits
+    /// Ask for RESP3 with `HELLO 3`; falls back to RESP2 when the server does not know HELLO.
+    public var preferRESP3: Bool
+
+    public init(
+        username: String? = nil,
+        password: Secret? = nil,
+        clientName: String = "valkey-cluster-exporter",
+        connectTimeout: Duration = .seconds(2),
+        commandTimeout: Duration = .seconds(5),
+        limits: RESPLimits = .default,
+        preferRESP3: Bool = true
+    ) {
+        self.username = username
+        self.password = password
+        self.clientName = clientName
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.limits = limits
+        self.preferRESP3 = preferRESP3
+    }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import ClusterModel
+import Foundation
+import Logging
+import ValkeyConnection
+
+/// Command-line flags. Each can also be set from the environment variable named in its help; a flag
+/// wins over the environment, which wins over the default. Passwords are never flags: a flag is visible
+/// to every user of the host in the process list.
+struct ExporterOptions: ParsableArguments {
+    @Option(name: .customLong("valkey-address"), help: ArgumentHelp(
+        "Seed node(s), host:port[,host:port...]; any one that answers is enough. IPv6 as [::1]:6379. Env VALKEY_ADDRESS. Default 127.0.0.1:6379.",
+        valueName: "host:port[,...]"))
+    var valkeyAddress: String?
+
+    @Option(name: .customLong("valkey-username"), help: "ACL user name. Env VALKEY_USERNAME. Default: the 'default' user.")
+    var valkeyUsername: String?
+
+    @Option(name: .customLong("valkey-password-file"), help: ArgumentHelp(
+        "File whose content (trailing newline removed) is the password. Env VALKEY_PASSWORD_FILE; or put the password itself in env VALKEY_PASSWORD.",
+        valueName: "path"))
+    var valkeyPasswordFile: String?
+
+    @Option(name: .customLong("listen-address"), help: "HTTP listen address host:port. Env LISTEN_ADDRESS. Default 127.0.0.1:9839 (loopback only).")
+    var listenAddress: String?
+
+    @Option(name: .customLong("scrape-interval"), help: "Time between collection cycles (15s, 500ms, 1m). Env SCRAPE_INTERVAL. Default 15s.")
+    var scrapeInterval: String?
+
+    @Option(name: .customLong("connect-timeout"), help: "Deadline for connecting to a node, handshake included. Env CONNECT_TIMEOUT. Default 2s.")
+    var connectTimeout: String?
+
+    @Option(name: .customLong("command-timeout"), help: "Deadline for a node to answer the commands of one cycle. Env COMMAND_TIMEOUT. Default 5s.")
+    var commandTimeout: String?
+
+    @Option(name: .customLong("slot-stats-cache-ttl"), help: "How long /api/cluster/slot-stats answers are cached per range (0 disables). Env SLOT_STATS_CACHE_TTL. Default 30s.")
+    var slotStatsCacheTTL: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Env LOG_LEVEL. Default info.")
+    var logLevel: String?
+
+    @Option(name: .customLong("log-format"), help: "logfmt or json. Env LOG_FORMAT. Default logfmt.")
+    var logFormat: String?
+}
+
+/// Validated settings, resolved from flags, environment and defaults.
+struct ExporterSettings: Sendable {
+    var seeds: [NodeAddress]
+    var username: String?
+    var password: Secret?
+    var listenHost: String
+    var listenPort: Int
+    var scrapeInterval: Duration
+    var connectTimeout: Duration
+    var commandTimeout: Duration
+    var slotStatsCacheTTL: Duration
+    var logLevel: Logger.Level
+    var logFormat: LogFormat
+}
+
+/// A bad setting: names the flag and the environment variable so the user knows what to fix.
+struct SettingsError: Error, CustomStringConvertible {
+    var description: String
+}
+
+extension ExporterOptions {
+    func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ExporterSettings {
+        func value(_ flag: String?, _ env: String) -> String? {
+            if let flag { return flag }
+            if let fromEnv = environment[env], !fromEnv.isEmpty { return fromEnv }
+            return nil
+        }
+        func duration(_ flag: String?, _ name: String, _ env: String, default fallback: Duration, allowZero: Bool = false) throws -> Duration {
+            guard let text = value(flag, env) else { return fallback }
+            guard let parsed = DurationParsing.parse(text), allowZero || parsed > .zero else {
+                throw SettingsError(description: "--\(name) (\(env)): '\(text)' is not a valid duration; use e.g. 15s, 500ms, 1m")
+            }
+            return parsed
+        }
+
+        let addressText = value(valkeyAddress, "VALKEY_ADDRESS") ?? "127.0.0.1:6379"
+        var seeds: [NodeAddress] = []
+        for part in addressText.split(separator: ",", omittingEmptySubsequences: false) {
+            let trimmed = part.trimmingCharacters(in: .whitespaces)
+            do {
+                seeds.append(try NodeAddress.parse(hostPort: trimmed))
+            } catch {
+                throw SettingsError(description: "--valkey-address (VALKEY_ADDRESS): '\(trimmed)': \(error)")
+            }
+        }
+
+        let listenText = value(listenAddress, "LISTEN_ADDRESS") ?? "127.0.0.1:9839"
+        let listen: NodeAddress
+        do { listen = try NodeAddress.parse(hostPort: listenText) } catch {
+            throw SettingsError(description: "--listen-address (LISTEN_ADDRESS): '\(listenText)': \(error)")
+        }
+
+        let levelText = value(logLevel, "LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw SettingsError(description: "--log-level (LOG_LEVEL): '\(levelText)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        let formatText = value(logFormat, "LOG_FORMAT") ?? "logfmt"
+        guard let format = LogFormat(rawValue: formatText.lowercased()) else {
+            throw SettingsError(description: "--log-format (LOG_FORMAT): '\(formatText)' is not one of logfmt, json")
+        }
+
+        let interval = try duration(scrapeInterval, "scrape-interval", "SCRAPE_INTERVAL", default: .seconds(15))
+        let connect = try duration(connectTimeout, "connect-timeout", "CONNECT_TIMEOUT", default: .seconds(2))
+        let command = try duration(commandTimeout, "command-timeout", "COMMAND_TIMEOUT", default: .seconds(5))
+        let cacheTTL = try duration(slotStatsCacheTTL, "slot-stats-cache-ttl", "SLOT_STATS_CACHE_TTL", default: .seconds(30), allowZero: true)
+
+        return ExporterSettings(
+            seeds: seeds, username: value(valkeyUsername, "VALKEY_USERNAME"),
+            password: try readPassword(environment: environment),
+            listenHost: listen.host, listenPort: listen.port, scrapeInterval: interval,
+            connectTimeout: connect, commandTimeout: command, slotStatsCacheTTL: cacheTTL,
+            logLevel: level, logFormat: format)
+    }
+
+    /// The password from `--valkey-password-file` / `VALKEY_PASSWORD_FILE`, else `VALKEY_PASSWORD`.
+    /// Error messages name the file, never its content.
+    private func readPassword(environment: [String: String]) throws -> Secret? {
+        let file = valkeyPasswordFile ?? environment["VALKEY_PASSWORD_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw SettingsError(description: "--valkey-password-file (VALKEY_PASSWORD_FILE): cannot read '\(file)'")
+            }
+            guard var text = String(data: data, encoding: .utf8) else {
+                throw SettingsError(description: "--valkey-password-file (VALKEY_PASSWORD_FILE): '\(file)' is not UTF-8 text")
+            }
+            while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+            guard !text.isEmpty else {
+                throw SettingsError(description: "--valkey-password-file (VALKEY_PASSWORD_FILE): '\(file)' is empty")
+            }
+            return Secret(text)
+        }
+        if let password = environment["VALKEY_PASSWORD"], !password.isEmpty { return Secret(password) }
+        return nil
+    }
+}

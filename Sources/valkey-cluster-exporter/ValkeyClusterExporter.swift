@@ -1,0 +1,80 @@
+import ArgumentParser
+import Collector
+import Foundation
+import HTTPAPI
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import ValkeyConnection
+
+/// The exporter's version, reported by `/` and `--version`.
+let exporterVersion = "0.1.0"
+
+@main
+struct ValkeyClusterExporter: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "valkey-cluster-exporter",
+        abstract: "Watches a whole Valkey cluster from one process and serves its metrics as JSON.",
+        discussion: """
+            Discovers every node from the seed address(es) with CLUSTER NODES, collects each node on a \
+            schedule (INFO, CLUSTER SLOT-STATS) and serves the latest collection from memory. Every flag can \
+            also be set from the environment variable named in its help; flags win.
+            """,
+        version: exporterVersion)
+
+    @OptionGroup var options: ExporterOptions
+
+    func run() async throws {
+        let settings: ExporterSettings
+        do {
+            settings = try options.resolve()
+        } catch let error as SettingsError {
+            throw ValidationError(error.description)
+        }
+        let format = settings.logFormat
+        let level = settings.logLevel
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level, format: format) }
+        let logger = Logger(label: "valkey-cluster-exporter")
+
+        if settings.commandTimeout + settings.connectTimeout > settings.scrapeInterval {
+            logger.warning("connect-timeout + command-timeout exceed scrape-interval: a hung node can delay cycles",
+                           metadata: ["scrape_interval": "\(settings.scrapeInterval)"])
+        }
+
+        let store = SnapshotStore()
+        let connection = ValkeyConnectionConfiguration(
+            username: settings.username, password: settings.password,
+            connectTimeout: settings.connectTimeout, commandTimeout: settings.commandTimeout)
+        let collector = ClusterCollector(
+            configuration: CollectorConfiguration(seeds: settings.seeds, interval: settings.scrapeInterval, connection: connection),
+            store: store, logger: logger)
+        let retryAfter = max(1, min(60, Int(settings.scrapeInterval.seconds.rounded(.up))))
+        let api = APIContext(store: store, slotStatsCacheTTL: settings.slotStatsCacheTTL,
+                             retryAfterSeconds: retryAfter, version: exporterVersion)
+        let app = Application(
+            router: buildRouter(api: api),
+            configuration: .init(address: .hostname(settings.listenHost, port: settings.listenPort),
+                                 serverName: "valkey-cluster-exporter"),
+            onServerRunning: { channel in
+                logger.info("listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+            },
+            logger: logger)
+
+        logger.info("starting", metadata: [
+            "version": "\(exporterVersion)",
+            "seeds": "\(settings.seeds.map(\.description).joined(separator: ","))",
+            "scrape_interval": "\(settings.scrapeInterval)",
+            "auth": "\(settings.password == nil ? "none" : (settings.username ?? "default"))",
+        ])
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: collector),
+                    .init(service: app, successTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.info("stopped")
+    }
+}

@@ -1,0 +1,55 @@
+import NIOCore
+import RESP
+import Testing
+@testable import Collector
+
+/// SLOT-STATS replies in the shapes a real Valkey 9.1.2 sends (see shared/reference).
+struct SlotStatsReplyTests {
+    func token(_ lines: [String]) throws -> RESPToken {
+        var buffer = ByteBuffer(string: lines.map { $0 + "\r\n" }.joined())
+        return try #require(try RESPToken(validating: &buffer))
+    }
+
+    static let metrics = ["$9", "key-count", ":3", "$8", "cpu-usec", ":1", "$16", "network-bytes-in", ":25", "$17", "network-bytes-out", ":9"]
+
+    @Test func resp2FlatArray() throws {
+        let reply = try token(["*2", "*2", ":119", "*8"] + Self.metrics + ["*2", ":126", "*8"] + Self.metrics)
+        let stats = try SlotStatsReply.parse(reply).get()
+        #expect(stats == [
+            SlotStat(slot: 119, keyCount: 3, cpuUsec: 1, networkBytesIn: 25, networkBytesOut: 9),
+            SlotStat(slot: 126, keyCount: 3, cpuUsec: 1, networkBytesIn: 25, networkBytesOut: 9),
+        ])
+    }
+
+    @Test func resp3Map() throws {
+        let reply = try token(["*1", "*2", ":0", "%4"] + Self.metrics)
+        #expect(try SlotStatsReply.parse(reply).get() == [SlotStat(slot: 0, keyCount: 3, cpuUsec: 1, networkBytesIn: 25, networkBytesOut: 9)])
+    }
+
+    @Test func keyCountOnlyWhenTrackingDisabled() throws {
+        let reply = try token(["*1", "*2", ":3", "*2", "$9", "key-count", ":7"])
+        let stats = try SlotStatsReply.parse(reply).get()
+        #expect(stats == [SlotStat(slot: 3, keyCount: 7)])
+        #expect(stats[0].hasResourceCounters == false)
+    }
+
+    @Test func emptyPrimary() throws {
+        #expect(try SlotStatsReply.parse(try token(["*0"])).get().isEmpty)
+    }
+
+    @Test(arguments: [
+        ["+OK"],
+        ["*1", ":5"],
+        ["*1", "*2", ":16384", "*2", "$9", "key-count", ":1"],
+        ["*1", "*2", "$1", "x", "*2", "$9", "key-count", ":1"],
+        ["*1", "*2", ":1", "*1", "$9"],
+        ["*1", "*2", ":1", "*2", "$9", "key-count", "$1", "x"],
+        ["*1", "*2", ":1", "*2", "$8", "cpu-usec", ":1"],
+    ])
+    func wrongShapesAreRejected(_ lines: [String]) throws {
+        // `*1 $9` above is incomplete RESP, so build what is valid and expect parse failure or no token.
+        var buffer = ByteBuffer(string: lines.map { $0 + "\r\n" }.joined())
+        guard let reply = try? RESPToken(validating: &buffer) else { return }
+        #expect(throws: SlotStatsParseError.self) { try SlotStatsReply.parse(reply).get() }
+    }
+}
