@@ -5,48 +5,61 @@ import RESP
 enum SlotStatsReply {
     /// Parses every entry, or fails on a shape that is not SLOT-STATS (wrong types, slot out of range).
     static func parse(_ token: RESPToken) -> Result<[SlotStat], SlotStatsParseError> {
-        guard case .array(let entries) = token.value else { return .failure(.init("reply is not an array")) }
-        var stats: [SlotStat] = []
-        stats.reserveCapacity(entries.count)
-        for entry in entries {
-            guard case .array(let pair) = entry.value, pair.count == 2 else {
-                return .failure(.init("entry is not a [slot, metrics] pair"))
-            }
-            var iterator = pair.makeIterator()
-            guard let slotToken = iterator.next(), case .integer(let slot) = slotToken.value,
-                  (0...16383).contains(slot), let metricsToken = iterator.next()
-            else { return .failure(.init("entry has no valid slot number")) }
-            var stat = SlotStat(slot: Int(slot), keyCount: 0)
-            var sawKeyCount = false
-            let apply: (RESPToken, RESPToken) -> Bool = { name, value in
-                guard case .integer(let number) = value.value, let metric = name.string else { return false }
-                switch metric {
-                case "key-count": stat.keyCount = number; sawKeyCount = true
-                case "cpu-usec": stat.cpuUsec = number
-                case "network-bytes-in": stat.networkBytesIn = number
-                case "network-bytes-out": stat.networkBytesOut = number
-                default: break  // newer servers may add metrics; ignore what we do not export
+        token.withReader { reader in
+            guard case .array(let count) = reader.next() else { return .failure(.init("reply is not an array")) }
+            var stats: [SlotStat] = []
+            stats.reserveCapacity(count)
+            for _ in 0..<count {
+                guard case .array(2) = reader.next() else { return .failure(.init("entry is not a [slot, metrics] pair")) }
+                guard case .integer(let slot) = reader.next(), (0...16383).contains(slot) else {
+                    return .failure(.init("entry has no valid slot number"))
                 }
-                return true
-            }
-            switch metricsToken.value {
-            case .map(let map):
-                for (name, value) in map where !apply(name, value) {
-                    return .failure(.init("metric value is not an integer"))
+                // RESP3 sends the metrics as a map, RESP2 as a flat array of name, value, name, value...
+                let pairs: Int
+                switch reader.next() {
+                case .map(let count): pairs = count
+                case .array(let count) where count % 2 == 0: pairs = count / 2
+                default: return .failure(.init("metrics are neither a map nor an even-length array"))
                 }
-            case .array(let flat):
-                guard flat.count % 2 == 0 else { return .failure(.init("odd-length metrics array")) }
-                var it = flat.makeIterator()
-                while let name = it.next(), let value = it.next() {
-                    if !apply(name, value) { return .failure(.init("metric value is not an integer")) }
+                var stat = SlotStat(slot: Int(slot), keyCount: 0)
+                var sawKeyCount = false
+                for _ in 0..<pairs {
+                    guard case .string(let name) = reader.next() else { return .failure(.init("metric name is not a string")) }
+                    guard case .integer(let number) = reader.next() else { return .failure(.init("metric value is not an integer")) }
+                    switch SlotMetric(reader, name) {
+                    case .keyCount: stat.keyCount = number; sawKeyCount = true
+                    case .cpuUsec: stat.cpuUsec = number
+                    case .networkBytesIn: stat.networkBytesIn = number
+                    case .networkBytesOut: stat.networkBytesOut = number
+                    case nil: break  // newer servers may add metrics; ignore what we do not export
+                    }
                 }
-            default:
-                return .failure(.init("metrics are neither a map nor an array"))
+                guard sawKeyCount else { return .failure(.init("entry has no key-count")) }
+                stats.append(stat)
             }
-            guard sawKeyCount else { return .failure(.init("entry has no key-count")) }
-            stats.append(stat)
+            return .success(stats)
         }
-        return .success(stats)
+    }
+}
+
+/// The SLOT-STATS metric names we export, matched on the reply's bytes: a full reply carries 21844 of
+/// them, and building a `String` for each costs more than the rest of the parse.
+enum SlotMetric {
+    case keyCount, cpuUsec, networkBytesIn, networkBytesOut
+
+    private static let names: [(SlotMetric, [UInt8])] = [
+        (.keyCount, Array("key-count".utf8)), (.cpuUsec, Array("cpu-usec".utf8)),
+        (.networkBytesIn, Array("network-bytes-in".utf8)), (.networkBytesOut, Array("network-bytes-out".utf8)),
+    ]
+
+    init?(_ reader: RESPReader, _ name: Range<Int>) {
+        // The four names have four different lengths, so the length picks the candidate.
+        for (metric, bytes) in Self.names where bytes.count == name.count {
+            guard reader.bytesEqual(name, bytes) else { return nil }
+            self = metric
+            return
+        }
+        return nil
     }
 }
 

@@ -12,7 +12,7 @@ extension RESPToken {
         case .bigNumber: return .bigNumber(header.content)
         case .null: return .null
         case .boolean: return .boolean(header.content.getInteger(at: header.content.readerIndex, as: UInt8.self) == UInt8(ascii: "t"))
-        case .integer: return .integer(RESPSyntax.parseInt64(header.content.readableBytesView)!)
+        case .integer: return .integer(ByteBuffer.validatedInteger(header.content))
         case .double: return .double(Self.validatedDouble(header.content))
         case .bulkString, .bulkError, .verbatimString:
             let length = ByteBuffer.validatedLength(header.content)
