@@ -106,7 +106,18 @@ public final class ValkeyConnection: Sendable {
         let timer = loop.scheduleTask(in: .nanoseconds(Int64(deadline.nanoseconds))) {
             handler.value.fail(ValkeyError(.timeout, "no reply within \(deadline.compactDescription)"), close: true)
         }
-        channel.writeAndFlush(ValkeyRequest(bytes: bytes, promises: promises), promise: nil)
+        // A write to a closed channel never reaches our handler (NIO removes handlers on close), so its
+        // failure must fail the requests here; completing an already failed promise again is a no-op.
+        let written = loop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { error in
+            let failure = ValkeyError.classify(error)
+            for promise in promises { promise.fail(failure) }
+        }
+        if health.isBroken {
+            written.fail(ValkeyError(.reset, "connection is broken"))
+        } else {
+            channel.writeAndFlush(ValkeyRequest(bytes: bytes, promises: promises), promise: written)
+        }
         let all = EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: loop)
         all.whenComplete { _ in timer.cancel() }
         do {

@@ -106,7 +106,8 @@ struct APIRoutesTests {
             for id in [String(repeating: "a", count: 40), "x", "..%2f..%2fetc"] {
                 try await client.execute(uri: "/api/nodes/\(id)/metrics", method: .get) { response in
                     #expect(response.status == .notFound)
-                    #expect((try json(response)["error"] as? [String: Any])?["code"] as? String == "node_not_found")
+                    let body = try json(response)
+                    #expect((body["error"] as? [String: Any])?["code"] as? String == "node_not_found")
                 }
             }
         }
@@ -135,7 +136,8 @@ struct APIRoutesTests {
         try await withApp(try Self.clusterSnapshot()) { client in
             try await client.execute(uri: "/api/cluster/slot-stats?\(query)", method: .get) { response in
                 #expect(response.status == .badRequest)
-                #expect((try json(response)["error"] as? [String: Any])?["code"] as? String == "invalid_slot_range")
+                let body = try json(response)
+                #expect((body["error"] as? [String: Any])?["code"] as? String == "invalid_slot_range")
             }
         }
     }
@@ -161,7 +163,8 @@ struct APIRoutesTests {
         try await withApp(try Self.clusterSnapshot()) { client in
             try await client.execute(uri: "/nope", method: .get) { response in
                 #expect(response.status == .notFound)
-                #expect(try json(response)["status"] as? String == "error")
+                let body = try json(response)
+                #expect(body["status"] as? String == "error")
             }
             try await client.execute(uri: "/api/cluster/nodes", method: .delete) { response in
                 #expect(response.status == .methodNotAllowed)

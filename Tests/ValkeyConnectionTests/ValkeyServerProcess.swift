@@ -31,6 +31,9 @@ final class ValkeyServerProcess: @unchecked Sendable {
             "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", directory.path, "--enable-debug-command", "local", "--logfile", "server.log",
         ] + extraArguments
+        // Not our pipes: a server holding the test runner's stdout open would keep `swift test | tail` waiting.
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
         try await waitUntilAccepting()
     }
