@@ -106,7 +106,8 @@ class Exporter:
         raise AssertionError(f"timed out waiting for {what}; last body: {json.dumps(body)[:2000]}")
 
     def log(self):
-        self.stderr.flush()
+        if not self.stderr.closed:
+            self.stderr.flush()
         return self.stderr_path.read_text()
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
