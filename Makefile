@@ -11,7 +11,7 @@ RUN_BASE_PORT ?= 7000
 RUN_LISTEN ?= 127.0.0.1:9839
 RUN_INTERVAL ?= 5s
 
-.PHONY: help tools build run test unit-test integration-test cluster-up cluster-down clean
+.PHONY: help tools build run test unit-test integration-test cluster-up cluster-down clean bench-cycle
 
 help:
 	@echo "make run    start a local 6-node Valkey cluster with data and the exporter against it"
@@ -52,6 +52,11 @@ unit-test: tools
 # Black-box tests of the real binary against a real 6-node cluster, checked against valkey-cli.
 integration-test: tools build
 	source scripts/tools-env.sh && EXPORTER=$(abspath $(EXPORTER)) $(PYTHON) -m pytest -v Tests/Integration
+
+# Prints the median cycle time of the 6-node cluster and the exporter's memory after 100 cycles (release build).
+bench-cycle: tools
+	$(SWIFT) build -c release
+	python3 Benchmarks/collection_cycle.py --exporter .build/release/valkey-cluster-exporter
 
 cluster-up: tools
 	scripts/cluster.sh start --base-port $(RUN_BASE_PORT)

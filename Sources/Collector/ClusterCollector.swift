@@ -84,7 +84,8 @@ public final class ClusterCollector: Service, Sendable {
         return builder.build()
     }
 
-    /// Where to ask for the topology: the last node that answered, then the seeds, then every other known node.
+    /// Where to ask for the topology: the last node that answered, then the seeds, then every other known
+    /// node; nodes that failed last cycle after all of those.
     private func candidates(previous: ClusterSnapshot?) -> [NodeAddress] {
         var ordered: [NodeAddress] = []
         var seen = Set<NodeAddress>()
@@ -95,7 +96,10 @@ public final class ClusterCollector: Service, Sendable {
         add(previous?.topologySource)
         configuration.seeds.forEach(add)
         for node in previous?.topology?.nodes ?? [] where node.isConnectable { add(node.address) }
-        return ordered
+        // Nodes that failed last cycle go last: a hung node would cost a full command timeout before
+        // discovery moved on, every cycle.
+        let failed = Set((previous?.nodes ?? []).filter { $0.status != .online }.compactMap { $0.address?.endpoint })
+        return ordered.filter { !failed.contains($0) } + ordered.filter { failed.contains($0) }
     }
 
     private func logCycle(_ snapshot: ClusterSnapshot) {
@@ -103,7 +107,7 @@ public final class ClusterCollector: Service, Sendable {
         var metadata: Logger.Metadata = [
             "cycle": "\(snapshot.sequence)", "mode": "\(snapshot.mode.rawValue)",
             "nodes": "\(snapshot.nodes.count)", "failed": "\(failed.count)",
-            "duration_ms": "\(Int(snapshot.duration.seconds * 1000))",
+            "duration_ms": "\((snapshot.duration.seconds * 1_000_000).rounded() / 1000)",
         ]
         if let error = snapshot.discoveryError, snapshot.mode == .unreachable {
             metadata["reason"] = "\(error.reason)"

@@ -29,6 +29,8 @@ public func addAPIRoutes(to router: Router<some RequestContext>, context api: AP
             ("ready", .bool(true)),
             ("mode", .string(snapshot.mode.rawValue)),
             ("lastCollection", .string(Formatting.iso8601(snapshot.finishedAt))),
+            ("cycle", .int(Int64(snapshot.sequence))),
+            ("cycleDurationSeconds", .double(snapshot.duration.seconds)),
         ]))
     }
 

@@ -74,7 +74,15 @@ struct ValkeyClusterExporter: AsyncParsableCommand {
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            // Typically the listen address is taken or not ours; say which address, then exit non-zero.
+            logger.critical("exporter failed", metadata: [
+                "listen_address": "\(settings.listenHost):\(settings.listenPort)", "error": "\(error)",
+            ])
+            throw ExitCode.failure
+        }
         logger.info("stopped")
     }
 }
