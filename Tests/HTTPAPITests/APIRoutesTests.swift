@@ -159,6 +159,18 @@ struct APIRoutesTests {
         }
     }
 
+    @Test func slotStatsUnsupportedByTheServer() async throws {
+        var snapshot = try Self.clusterSnapshot()
+        snapshot.slotStats = SlotStatsTable(availability: .unsupported)
+        try await withApp(snapshot) { client in
+            try await client.execute(uri: "/api/cluster/slot-stats", method: .get) { response in
+                let data = try #require(try json(response)["data"] as? [String: Any])
+                #expect((data["slots"] as? [Any])?.isEmpty == true)
+                #expect(data["note"] as? String == "CLUSTER SLOT-STATS command not supported by this Redis/Valkey version")
+            }
+        }
+    }
+
     @Test func unknownPathAndWrongMethodAreJSON() async throws {
         try await withApp(try Self.clusterSnapshot()) { client in
             try await client.execute(uri: "/nope", method: .get) { response in
