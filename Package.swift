@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         .target(
@@ -51,9 +52,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Exposition",
+            dependencies: [
+                "ClusterModel", "Collector", "ValkeyConnection",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HTTPAPI",
             dependencies: [
-                "ClusterModel", "Collector",
+                "ClusterModel", "Collector", "Exposition",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -62,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "valkey-cluster-exporter",
             dependencies: [
-                "HTTPAPI", "Collector", "ClusterModel", "ValkeyConnection",
+                "HTTPAPI", "Collector", "ClusterModel", "ValkeyConnection", "Exposition",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -83,9 +93,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ExpositionTests",
+            dependencies: [
+                "Exposition", "Collector", "ClusterModel", "ValkeyConnection",
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
+            resources: [.copy("Golden")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Collector", "ClusterModel", "ValkeyConnection",
+                "HTTPAPI", "Collector", "ClusterModel", "ValkeyConnection", "Exposition",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -11,11 +11,18 @@ public final class ClusterCollector: Service, Sendable {
     private let configuration: CollectorConfiguration
     private let pool: ConnectionPool
     private let logger: Logger
+    private let onSnapshot: @Sendable (ClusterSnapshot) -> Void
 
-    public init(configuration: CollectorConfiguration, store: SnapshotStore, logger: Logger) {
+    /// - Parameter onSnapshot: called with each snapshot right after it is published (the exposition
+    ///   renders its bytes there, once per cycle).
+    public init(
+        configuration: CollectorConfiguration, store: SnapshotStore, logger: Logger,
+        onSnapshot: @escaping @Sendable (ClusterSnapshot) -> Void = { _ in }
+    ) {
         self.configuration = configuration
         self.store = store
         self.logger = logger
+        self.onSnapshot = onSnapshot
         self.pool = ConnectionPool(configuration: configuration.connection, logger: logger)
     }
 
@@ -26,6 +33,7 @@ public final class ClusterCollector: Service, Sendable {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let snapshot = await runCycle()
             store.publish(snapshot)
+            onSnapshot(snapshot)
             logCycle(snapshot)
             next = next.advanced(by: configuration.interval)
             // A cycle that overran its slot starts the next one at once instead of piling up.
@@ -66,7 +74,7 @@ public final class ClusterCollector: Service, Sendable {
         let collector = NodeCollector(pool: pool, logger: logger)
         let outcomes = await withTaskGroup(of: NodeOutcome.self, returning: [NodeAddress: NodeOutcome].self) { group in
             for (address, ranges) in plan {
-                group.addTask { await collector.collect(address, slotRanges: ranges) }
+                group.addTask { await collector.collect(address, clusterMode: discovery.mode == .cluster, slotRanges: ranges) }
             }
             var results: [NodeAddress: NodeOutcome] = [:]
             for await outcome in group { results[outcome.address] = outcome }

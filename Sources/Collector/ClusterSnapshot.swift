@@ -29,6 +29,8 @@ public struct ClusterSnapshot: Sendable {
     public var clusterInfo: InfoReply?
     /// Why discovery failed this cycle, if it did.
     public var discoveryError: ValkeyError?
+    /// Failed discoveries since the exporter started, by bounded reason.
+    public var discoveryErrorsTotal: [String: UInt64] = [:]
     /// Every node (handshake nodes excluded), primaries first, then by address.
     public var nodes: [NodeState]
     public var slotStats: SlotStatsTable

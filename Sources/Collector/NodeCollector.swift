@@ -15,6 +15,8 @@ struct NodeOutcome: Sendable {
     var slotStatsError: ValkeyError?
     /// The server does not have `CLUSTER SLOT-STATS` at all.
     var slotStatsUnsupported = false
+    /// `CLUSTER MYSHARDID` (Valkey 8+); nil on older servers and standalone.
+    var shardID: String?
     var duration: Duration
 }
 
@@ -27,12 +29,14 @@ struct NodeCollector: Sendable {
     let pool: ConnectionPool
     let logger: Logger
 
-    func collect(_ address: NodeAddress, slotRanges: [SlotRange]) async -> NodeOutcome {
+    func collect(_ address: NodeAddress, clusterMode: Bool, slotRanges: [SlotRange]) async -> NodeOutcome {
         let started = ContinuousClock.now
         var outcome = NodeOutcome(address: address, status: .offline, duration: .zero)
         do throws(ValkeyError) {
             let connection = try await pool.connection(to: address)
             var commands = [Self.infoCommand]
+            if clusterMode { commands.append(["CLUSTER", "MYSHARDID"]) }
+            let slotStatsStart = commands.count
             for range in slotRanges {
                 commands.append(["CLUSTER", "SLOT-STATS", "SLOTSRANGE", String(range.lowerBound), String(range.upperBound)])
             }
@@ -55,7 +59,8 @@ struct NodeCollector: Sendable {
                 outcome.status = .error
                 outcome.error = ValkeyError(.unexpectedReply, "INFO reply is not a string")
             }
-            if !slotRanges.isEmpty { readSlotStats(replies.dropFirst(), into: &outcome) }
+            if clusterMode, replies[1].errorMessage == nil { outcome.shardID = replies[1].string }
+            if !slotRanges.isEmpty { readSlotStats(replies[slotStatsStart...], into: &outcome) }
         } catch {
             outcome.error = error
             // Reached but refused us, or spoke nonsense: `error`. Could not talk at all: `offline`.

@@ -52,6 +52,12 @@ public struct NodeState: Sendable {
     public var collectionDuration: Duration
     /// Why SLOT-STATS could not be read from this node, if it could not (the node may still be `online`).
     public var slotStatsError: ValkeyError?
+    /// The node's shard id (`CLUSTER MYSHARDID`), kept from the last cycle that read it.
+    public var shardID: String?
+    /// Collection attempts of this node since the exporter started.
+    public var collectionsTotal: UInt64 = 0
+    /// Failed collections (and failed SLOT-STATS reads) since the exporter started, by bounded reason.
+    public var errorsTotal: [String: UInt64] = [:]
 
     public init(
         id: NodeID?, address: NodeAddress?, clusterNode: ClusterNode?, status: NodeStatus,

@@ -31,11 +31,15 @@ struct SnapshotBuilder {
             }
         }
         nodes.sort(by: Self.displayOrder)
-        return ClusterSnapshot(
+        var discoveryErrors = previous?.discoveryErrorsTotal ?? [:]
+        if let error = discovery.error { discoveryErrors[error.reason.rawValue, default: 0] += 1 }
+        var snapshot = ClusterSnapshot(
             sequence: sequence, startedAt: startedAt, finishedAt: startedAt.addingTimeInterval(duration.seconds),
             duration: duration, mode: discovery.mode, topology: topology, topologySource: discovery.source,
             clusterInfo: discovery.clusterInfo, discoveryError: discovery.error, nodes: nodes,
             slotStats: slotTable())
+        snapshot.discoveryErrorsTotal = discoveryErrors
+        return snapshot
     }
 
     private func state(
@@ -49,11 +53,23 @@ struct SnapshotBuilder {
             node.collectionDuration = outcome.duration
             node.slotStatsError = outcome.slotStatsError
             node.sample = outcome.sample
+            node.shardID = outcome.shardID
+            node.collectionsTotal = (before?.collectionsTotal ?? 0) + 1
+            node.errorsTotal = before?.errorsTotal ?? [:]
+            if let error = outcome.error { node.errorsTotal[error.reason.rawValue, default: 0] += 1 }
+            if let error = outcome.slotStatsError, !outcome.slotStatsUnsupported {
+                node.errorsTotal[error.reason.rawValue, default: 0] += 1
+            }
         } else if address == nil {
+            node.collectionsTotal = before?.collectionsTotal ?? 0
+            node.errorsTotal = before?.errorsTotal ?? [:]
             node.error = ValkeyError(.unreachable, "the cluster has no address for this node")
         } else {
             node.error = discovery.error ?? ValkeyError(.unreachable, "not collected this cycle")
+            node.collectionsTotal = before?.collectionsTotal ?? 0
+            node.errorsTotal = before?.errorsTotal ?? [:]
         }
+        if node.shardID == nil { node.shardID = before?.shardID }
         if let sample = node.sample {
             node.cpuPercent = Self.cpuPercent(from: before?.sample, to: sample)
         } else {

@@ -18,6 +18,7 @@ public func addAPIRoutes(to router: Router<some RequestContext>, context api: AP
             ])),
             ("nodes", .object([("metrics", .string("/api/nodes/{nodeId}/metrics"))])),
             ("health", .object([("live", .string("/healthz")), ("ready", .string("/readyz"))])),
+            ("metrics", .string("/metrics")),
         ]))
     }
 

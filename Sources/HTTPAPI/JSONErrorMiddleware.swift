@@ -26,7 +26,7 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func isKnownPath(_ path: String) -> Bool {
-        let fixed: Set<String> = ["/", "/healthz", "/readyz", "/api/cluster/nodes", "/api/cluster/nodes/metrics", "/api/cluster/slot-stats"]
+        let fixed: Set<String> = ["/", "/healthz", "/readyz", "/api/cluster/nodes", "/api/cluster/nodes/metrics", "/api/cluster/slot-stats", "/metrics"]
         if fixed.contains(path) { return true }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         return parts.count == 5 && parts[1] == "api" && parts[2] == "nodes" && parts[4] == "metrics"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ClusterModel
+import Exposition
 import Foundation
 import Logging
 import ValkeyConnection
@@ -36,6 +37,11 @@ struct ExporterOptions: ParsableArguments {
     @Option(name: .customLong("slot-stats-cache-ttl"), help: "How long /api/cluster/slot-stats answers are cached per range (0 disables). Env SLOT_STATS_CACHE_TTL. Default 30s.")
     var slotStatsCacheTTL: String?
 
+    @Option(name: .customLong("slot-metrics"), help: ArgumentHelp(
+        "Per-slot series on /metrics: all, none, or top:N[:keys|cpu|network] (the N slots ranking highest). Env SLOT_METRICS. Default all.",
+        valueName: "all|none|top:N"))
+    var slotMetrics: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Env LOG_LEVEL. Default info.")
     var logLevel: String?
 
@@ -54,6 +60,7 @@ struct ExporterSettings: Sendable {
     var connectTimeout: Duration
     var commandTimeout: Duration
     var slotStatsCacheTTL: Duration
+    var slotMetrics: SlotMetricsSelection
     var logLevel: Logger.Level
     var logFormat: LogFormat
 }
@@ -107,13 +114,17 @@ extension ExporterOptions {
         let interval = try duration(scrapeInterval, "scrape-interval", "SCRAPE_INTERVAL", default: .seconds(15))
         let connect = try duration(connectTimeout, "connect-timeout", "CONNECT_TIMEOUT", default: .seconds(2))
         let command = try duration(commandTimeout, "command-timeout", "COMMAND_TIMEOUT", default: .seconds(5))
+        let slotText = value(slotMetrics, "SLOT_METRICS") ?? "all"
+        guard let slots = SlotMetricsSelection(parsing: slotText) else {
+            throw SettingsError(description: "--slot-metrics (SLOT_METRICS): '\(slotText)' is not all, none or top:N[:keys|cpu|network] with N in 1...16384")
+        }
         let cacheTTL = try duration(slotStatsCacheTTL, "slot-stats-cache-ttl", "SLOT_STATS_CACHE_TTL", default: .seconds(30), allowZero: true)
 
         return ExporterSettings(
             seeds: seeds, username: value(valkeyUsername, "VALKEY_USERNAME"),
             password: try readPassword(environment: environment),
             listenHost: listen.host, listenPort: listen.port, scrapeInterval: interval,
-            connectTimeout: connect, commandTimeout: command, slotStatsCacheTTL: cacheTTL,
+            connectTimeout: connect, commandTimeout: command, slotStatsCacheTTL: cacheTTL, slotMetrics: slots,
             logLevel: level, logFormat: format)
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Collector
+import Exposition
 import Foundation
 import HTTPAPI
 import Hummingbird
@@ -45,14 +46,16 @@ struct ValkeyClusterExporter: AsyncParsableCommand {
         let connection = ValkeyConnectionConfiguration(
             username: settings.username, password: settings.password,
             connectTimeout: settings.connectTimeout, commandTimeout: settings.commandTimeout)
+        let exposition = ExpositionStore(renderer: MetricsRenderer(slotMetrics: settings.slotMetrics, version: exporterVersion))
         let collector = ClusterCollector(
+            // SLOT-STATS is collected even with --slot-metrics none: /api/cluster/slot-stats serves it.
             configuration: CollectorConfiguration(seeds: settings.seeds, interval: settings.scrapeInterval, connection: connection),
-            store: store, logger: logger)
+            store: store, logger: logger, onSnapshot: { exposition.update($0) })
         let retryAfter = max(1, min(60, Int(settings.scrapeInterval.seconds.rounded(.up))))
         let api = APIContext(store: store, slotStatsCacheTTL: settings.slotStatsCacheTTL,
                              retryAfterSeconds: retryAfter, version: exporterVersion)
         let app = Application(
-            router: buildRouter(api: api),
+            router: buildRouter(api: api, exposition: exposition),
             configuration: .init(address: .hostname(settings.listenHost, port: settings.listenPort),
                                  serverName: "valkey-cluster-exporter"),
             onServerRunning: { channel in
@@ -64,6 +67,7 @@ struct ValkeyClusterExporter: AsyncParsableCommand {
             "version": "\(exporterVersion)",
             "seeds": "\(settings.seeds.map(\.description).joined(separator: ","))",
             "scrape_interval": "\(settings.scrapeInterval)",
+            "slot_metrics": "\(settings.slotMetrics)",
             "auth": "\(settings.password == nil ? "none" : (settings.username ?? "default"))",
         ])
         let group = ServiceGroup(

@@ -1,6 +1,7 @@
 import ClusterModel
 import Collector
 import Foundation
+import Exposition
 import HTTPAPI
 import Hummingbird
 import HummingbirdTesting
@@ -185,6 +186,62 @@ struct APIRoutesTests {
             try await client.execute(uri: "/", method: .get) { response in
                 let data = try #require(try json(response)["data"] as? [String: Any])
                 #expect((data["cluster"] as? [String: Any])?["slot_stats"] as? String == "/api/cluster/slot-stats")
+            }
+        }
+    }
+}
+
+/// `/metrics` content negotiation over pre-rendered bytes.
+struct MetricsRouteTests {
+    func withApp(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let store = SnapshotStore()
+        let exposition = ExpositionStore(renderer: MetricsRenderer(version: "test"))
+        let snapshot = try APIRoutesTests.clusterSnapshot()
+        store.publish(snapshot)
+        exposition.update(snapshot)
+        let app = Application(router: buildRouter(api: APIContext(store: store, version: "test"), exposition: exposition))
+        try await app.test(.router, body)
+    }
+
+    @Test func prometheusTextByDefault() async throws {
+        try await withApp { client in
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
+                #expect(response.headers[.contentEncoding] == nil)
+                let text = String(buffer: response.body)
+                #expect(text.contains("# TYPE valkey_commands_processed_total counter\n") || text.contains("# TYPE valkey_up gauge\n"))
+                #expect(!text.contains("# EOF"))
+            }
+        }
+    }
+
+    @Test func openMetricsWhenAsked() async throws {
+        try await withApp { client in
+            try await client.execute(uri: "/metrics", method: .get, headers: [.accept: "application/openmetrics-text;version=1.0.0"]) { response in
+                #expect(response.headers[.contentType] == "application/openmetrics-text; version=1.0.0; charset=utf-8")
+                #expect(String(buffer: response.body).hasSuffix("# EOF\n"))
+            }
+        }
+    }
+
+    @Test func gzipWhenAllowed() async throws {
+        try await withApp { client in
+            try await client.execute(uri: "/metrics", method: .get, headers: [.acceptEncoding: "gzip"]) { response in
+                #expect(response.headers[.contentEncoding] == "gzip")
+                let bytes = Array(response.body.readableBytesView.prefix(2))
+                #expect(bytes == [0x1f, 0x8b])
+            }
+        }
+    }
+
+    @Test func notReadyBeforeFirstCycle() async throws {
+        let exposition = ExpositionStore(renderer: MetricsRenderer(version: "test"))
+        let app = Application(router: buildRouter(api: APIContext(store: SnapshotStore(), version: "test"), exposition: exposition))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] != nil)
             }
         }
     }

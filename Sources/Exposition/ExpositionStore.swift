@@ -1,0 +1,48 @@
+import Collector
+import CompressNIO
+import NIOCore
+import Synchronization
+
+/// The exposition of the latest snapshot in both formats, plain and gzipped, rendered once per cycle.
+/// A `/metrics` request only picks up a reference to these bytes.
+public final class ExpositionStore: Sendable {
+    /// One snapshot's rendered bytes.
+    public struct Rendered: Sendable {
+        public var sequence: UInt64
+        public var samples: Int
+        public var plain: [ExpositionFormat: ByteBuffer]
+        public var gzip: [ExpositionFormat: ByteBuffer]
+
+        /// The body for a format and encoding.
+        public func body(_ format: ExpositionFormat, gzip useGzip: Bool) -> ByteBuffer {
+            (useGzip ? gzip[format] : plain[format]) ?? ByteBuffer()
+        }
+    }
+
+    private let latest = Mutex<Rendered?>(nil)
+    public let renderer: MetricsRenderer
+
+    public init(renderer: MetricsRenderer) { self.renderer = renderer }
+
+    /// The bytes of the latest rendered snapshot, or nil before the first cycle.
+    public var rendered: Rendered? { latest.withLock { $0 } }
+
+    /// Renders `snapshot` in both formats, compresses each once, and makes them the latest.
+    public func update(_ snapshot: ClusterSnapshot) {
+        var plain: [ExpositionFormat: ByteBuffer] = [:]
+        var compressed: [ExpositionFormat: ByteBuffer] = [:]
+        var samples = 0
+        for format in ExpositionFormat.allCases {
+            let (bytes, count) = renderer.render(snapshot, format: format)
+            samples = count
+            plain[format] = bytes
+            var input = bytes
+            // Compressing can only fail on our own buffer sizing; then clients simply get plain text.
+            if let gzipped = try? input.compress(with: .gzip) {
+                compressed[format] = gzipped
+            }
+        }
+        let rendered = Rendered(sequence: snapshot.sequence, samples: samples, plain: plain, gzip: compressed)
+        latest.withLock { $0 = rendered }
+    }
+}

@@ -1,0 +1,127 @@
+import NIOCore
+
+/// Writes families and samples straight into a `ByteBuffer`, counting samples.
+///
+/// Label sets are passed as pre-escaped fragments (`node_id="...",addr="..."`) built once per node or
+/// owner, so the 65k per-slot samples cost a few byte copies each.
+struct MetricWriter {
+    private(set) var buffer: ByteBuffer
+    let format: ExpositionFormat
+    private(set) var sampleCount = 0
+    private var currentSampleName = ""
+
+    /// Every HELP ends with this: values come from the last collection cycle, not from the scrape.
+    static let scheduleNote = " Collected on the exporter's schedule (--scrape-interval), not at scrape time."
+
+    init(format: ExpositionFormat, capacity: Int) {
+        self.format = format
+        self.buffer = ByteBufferAllocator().buffer(capacity: capacity)
+    }
+
+    /// Starts a family: HELP and TYPE lines.
+    mutating func begin(_ family: MetricFamily) {
+        let name = family.declaredName(format)
+        buffer.writeStaticString("# HELP ")
+        buffer.writeString(name)
+        buffer.writeStaticString(" ")
+        buffer.writeString(Self.escapeHelp(family.help + Self.scheduleNote))
+        buffer.writeStaticString("\n# TYPE ")
+        buffer.writeString(name)
+        buffer.writeStaticString(" ")
+        buffer.writeString(family.typeWord(format))
+        buffer.writeStaticString("\n")
+        currentSampleName = family.sampleName
+    }
+
+    /// One sample of the current family. `labels` is a pre-escaped fragment, `extra` another one appended after it.
+    mutating func sample(labels: String = "", extra: String = "", _ value: Int64) {
+        writeName(labels: labels, extra: extra)
+        buffer.writeString(String(value))
+        buffer.writeStaticString("\n")
+        sampleCount += 1
+    }
+
+    mutating func sample(labels: String = "", extra: String = "", _ value: Double) {
+        writeName(labels: labels, extra: extra)
+        buffer.writeString(Self.format(value))
+        buffer.writeStaticString("\n")
+        sampleCount += 1
+    }
+
+    /// A sample for a per-slot family: `{slot="N",<owner>}`, written without building a label string.
+    mutating func slotSample(slot: Int, owner: String, _ value: Int64) {
+        buffer.writeString(currentSampleName)
+        buffer.writeStaticString("{slot=\"")
+        buffer.writeString(String(slot))
+        buffer.writeStaticString("\",")
+        buffer.writeString(owner)
+        buffer.writeStaticString("} ")
+        buffer.writeString(String(value))
+        buffer.writeStaticString("\n")
+        sampleCount += 1
+    }
+
+    mutating func slotSample(slot: Int, owner: String, _ value: Double) {
+        buffer.writeString(currentSampleName)
+        buffer.writeStaticString("{slot=\"")
+        buffer.writeString(String(slot))
+        buffer.writeStaticString("\",")
+        buffer.writeString(owner)
+        buffer.writeStaticString("} ")
+        buffer.writeString(Self.format(value))
+        buffer.writeStaticString("\n")
+        sampleCount += 1
+    }
+
+    /// Ends the exposition (`# EOF` in OpenMetrics).
+    mutating func finish() {
+        if format == .openMetrics { buffer.writeStaticString("# EOF\n") }
+    }
+
+    private mutating func writeName(labels: String, extra: String) {
+        buffer.writeString(currentSampleName)
+        if !labels.isEmpty || !extra.isEmpty {
+            buffer.writeStaticString("{")
+            buffer.writeString(labels)
+            if !labels.isEmpty && !extra.isEmpty { buffer.writeStaticString(",") }
+            buffer.writeString(extra)
+            buffer.writeStaticString("}")
+        }
+        buffer.writeStaticString(" ")
+    }
+
+    /// `name="value"` pairs, values escaped (`\\`, `\"`, `\n`), joined with commas.
+    static func labels(_ pairs: KeyValuePairs<String, String>) -> String {
+        pairs.map { "\($0.key)=\"\(escapeLabelValue($0.value))\"" }.joined(separator: ",")
+    }
+
+    static func labels(_ pairs: [(String, String)]) -> String {
+        pairs.map { "\($0.0)=\"\(escapeLabelValue($0.1))\"" }.joined(separator: ",")
+    }
+
+    static func escapeLabelValue(_ value: String) -> String {
+        guard value.contains(where: { $0 == "\\" || $0 == "\"" || $0 == "\n" }) else { return value }
+        var out = ""
+        for character in value {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    static func escapeHelp(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    /// Go-compatible float text: integers without a fraction, `NaN`, `+Inf`, `-Inf`.
+    static func format(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return String(value)
+    }
+}
