@@ -11,19 +11,21 @@ RUN_BASE_PORT ?= 7000
 RUN_LISTEN ?= 127.0.0.1:9839
 RUN_INTERVAL ?= 5s
 
-.PHONY: help tools build run test unit-test integration-test cluster-up cluster-down clean bench-cycle
+.PHONY: help tools build run test unit-test integration-test cluster-up cluster-down clean bench-cycle bench-metrics
 
 help:
 	@echo "make run    start a local 6-node Valkey cluster with data and the exporter against it"
 	@echo "make test   everything CI checks: unit tests, live-server tests, integration tests"
-	@echo "make tools  install Valkey and the Python test runner into .tools/"
+	@echo "make tools  install Valkey, the Python test runner (.tools/) and Prometheus + promtool (apt)"
 
 tools: $(VENV)/.installed
 	scripts/install-tools.sh
+	scripts/install-prometheus.sh
 
-$(VENV)/.installed:
+# Rebuilt when the Makefile (and so the pins) changes.
+$(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check pytest==8.3.5
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check pytest==8.3.5 prometheus-client==0.26.0
 	touch $@
 
 build:
@@ -57,6 +59,11 @@ integration-test: tools build
 bench-cycle: tools
 	$(SWIFT) build -c release
 	python3 Benchmarks/collection_cycle.py --exporter .build/release/valkey-cluster-exporter
+
+# Prints /metrics latency (median, p99) for 1 and 8 clients, plain and gzip, and the body sizes (release build).
+bench-metrics: tools
+	$(SWIFT) build -c release
+	python3 Benchmarks/metrics_latency.py --exporter .build/release/valkey-cluster-exporter
 
 cluster-up: tools
 	scripts/cluster.sh start --base-port $(RUN_BASE_PORT)

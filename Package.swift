@@ -80,6 +80,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "RenderBenchmark",
+            dependencies: [
+                "Exposition", "Collector", "ClusterModel",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/RenderBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "RESPTests", dependencies: ["RESP"], swiftSettings: swiftSettings),
         .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
@@ -97,6 +107,7 @@ let package = Package(
             dependencies: [
                 "Exposition", "Collector", "ClusterModel", "ValkeyConnection",
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             resources: [.copy("Golden")],
             swiftSettings: swiftSettings

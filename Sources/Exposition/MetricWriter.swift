@@ -31,12 +31,13 @@ struct MetricWriter {
         buffer.writeString(family.typeWord(format))
         buffer.writeStaticString("\n")
         currentSampleName = family.sampleName
+        slotPrefix = Array((family.sampleName + "{slot=\"").utf8)
     }
 
     /// One sample of the current family. `labels` is a pre-escaped fragment, `extra` another one appended after it.
     mutating func sample(labels: String = "", extra: String = "", _ value: Int64) {
         writeName(labels: labels, extra: extra)
-        buffer.writeString(String(value))
+        buffer.writeDecimal(value)
         buffer.writeStaticString("\n")
         sampleCount += 1
     }
@@ -48,29 +49,33 @@ struct MetricWriter {
         sampleCount += 1
     }
 
-    /// A sample for a per-slot family: `{slot="N",<owner>}`, written without building a label string.
-    mutating func slotSample(slot: Int, owner: String, _ value: Int64) {
-        buffer.writeString(currentSampleName)
-        buffer.writeStaticString("{slot=\"")
-        buffer.writeString(String(slot))
-        buffer.writeStaticString("\",")
-        buffer.writeString(owner)
-        buffer.writeStaticString("} ")
-        buffer.writeString(String(value))
-        buffer.writeStaticString("\n")
+    /// `<name>{slot="` of the current family, encoded once per family.
+    private var slotPrefix: [UInt8] = []
+
+    /// The pre-encoded `",node_id="..."} ` that follows the slot number for samples of `owner`.
+    static func slotSuffix(ownerLabels: String) -> [UInt8] { Array("\",\(ownerLabels)} ".utf8) }
+
+    /// A sample for a per-slot family: `<name>{slot="N",node_id="..."} value`, written from pre-encoded
+    /// bytes with no `String` built per sample.
+    mutating func slotSample(slot: Int, suffix: [UInt8], _ value: Int64) {
+        writeSlotHead(slot: slot, suffix: suffix)
+        buffer.writeDecimal(value)
+        buffer.writeInteger(UInt8(ascii: "\n"))
         sampleCount += 1
     }
 
-    mutating func slotSample(slot: Int, owner: String, _ value: Double) {
-        buffer.writeString(currentSampleName)
-        buffer.writeStaticString("{slot=\"")
-        buffer.writeString(String(slot))
-        buffer.writeStaticString("\",")
-        buffer.writeString(owner)
-        buffer.writeStaticString("} ")
-        buffer.writeString(Self.format(value))
-        buffer.writeStaticString("\n")
+    /// Like `slotSample`, for a microsecond counter exported in seconds.
+    mutating func slotSample(slot: Int, suffix: [UInt8], micros: Int64) {
+        writeSlotHead(slot: slot, suffix: suffix)
+        buffer.writeMicrosAsSeconds(micros)
+        buffer.writeInteger(UInt8(ascii: "\n"))
         sampleCount += 1
+    }
+
+    private mutating func writeSlotHead(slot: Int, suffix: [UInt8]) {
+        buffer.writeBytes(slotPrefix)
+        buffer.writeDecimal(Int64(slot))
+        buffer.writeBytes(suffix)
     }
 
     /// Ends the exposition (`# EOF` in OpenMetrics).

@@ -12,28 +12,27 @@ extension MetricsRenderer {
         let table = snapshot.slotStats
         let slots = selectedSlots(table)
         guard !slots.isEmpty else { return }
-        // One escaped `node_id="..."` per owner, reused for every slot it owns.
-        var ownerLabels: [NodeID: String] = [:]
-        for slot in slots where ownerLabels[table.owners[slot]!] == nil {
-            ownerLabels[table.owners[slot]!] = MetricWriter.labels(["node_id": table.owners[slot]!.rawValue])
+        // One encoded `",node_id="..."} ` per owner, looked up once per slot (not per family and slot).
+        var byOwner: [NodeID: [UInt8]] = [:]
+        let suffixes: [[UInt8]] = slots.map { slot in
+            let owner = table.owners[slot]!
+            if let known = byOwner[owner] { return known }
+            let suffix = MetricWriter.slotSuffix(ownerLabels: MetricWriter.labels(["node_id": owner.rawValue]))
+            byOwner[owner] = suffix
+            return suffix
         }
+        let stats = slots.map { table.entries[$0]! }
         writer.begin(Self.slotKeys)
-        for slot in slots { writer.slotSample(slot: slot, owner: ownerLabels[table.owners[slot]!]!, table.entries[slot]!.keyCount) }
+        for i in slots.indices { writer.slotSample(slot: slots[i], suffix: suffixes[i], stats[i].keyCount) }
         // Servers with cluster-slot-stats-enabled no report key counts only: no series rather than zeros.
-        let tracked = slots.filter { table.entries[$0]!.cpuUsec != nil }
+        let tracked = slots.indices.filter { stats[$0].cpuUsec != nil }
         guard !tracked.isEmpty else { return }
         writer.begin(Self.slotCPU)
-        for slot in tracked {
-            writer.slotSample(slot: slot, owner: ownerLabels[table.owners[slot]!]!, Double(table.entries[slot]!.cpuUsec!) / 1_000_000)
-        }
+        for i in tracked { writer.slotSample(slot: slots[i], suffix: suffixes[i], micros: stats[i].cpuUsec!) }
         writer.begin(Self.slotReceived)
-        for slot in tracked {
-            writer.slotSample(slot: slot, owner: ownerLabels[table.owners[slot]!]!, table.entries[slot]!.networkBytesIn ?? 0)
-        }
+        for i in tracked { writer.slotSample(slot: slots[i], suffix: suffixes[i], stats[i].networkBytesIn ?? 0) }
         writer.begin(Self.slotSent)
-        for slot in tracked {
-            writer.slotSample(slot: slot, owner: ownerLabels[table.owners[slot]!]!, table.entries[slot]!.networkBytesOut ?? 0)
-        }
+        for i in tracked { writer.slotSample(slot: slots[i], suffix: suffixes[i], stats[i].networkBytesOut ?? 0) }
     }
 
     /// Slot numbers to export, ascending.

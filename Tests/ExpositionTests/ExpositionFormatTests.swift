@@ -1,3 +1,4 @@
+import NIOCore
 import Testing
 @testable import Exposition
 
@@ -40,5 +41,23 @@ struct ExpositionFormatTests {
         #expect(MetricWriter.format(.nan) == "NaN")
         #expect(MetricWriter.format(-.infinity) == "-Inf")
         #expect(MetricWriter.format(3) == "3")
+    }
+}
+
+struct DecimalWritingTests {
+    @Test(arguments: [(Int64(0), "0"), (7, "7"), (-42, "-42"), (Int64.max, "9223372036854775807"), (Int64.min, "-9223372036854775808")])
+    func decimal(_ value: Int64, _ expected: String) {
+        var buffer = ByteBuffer()
+        buffer.writeDecimal(value)
+        #expect(String(buffer: buffer) == expected)
+    }
+
+    @Test(arguments: [(Int64(0), "0"), (1, "0.000001"), (1_000_000, "1"), (1_500_000, "1.5"), (250, "0.00025"),
+                      (123_456_789, "123.456789"), (10, "0.00001"), (-2_000_001, "-2.000001")])
+    func microsAsSeconds(_ micros: Int64, _ expected: String) {
+        var buffer = ByteBuffer()
+        buffer.writeMicrosAsSeconds(micros)
+        #expect(String(buffer: buffer) == expected)
+        #expect(Double(expected)! == Double(micros) / 1_000_000)
     }
 }

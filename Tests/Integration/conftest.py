@@ -4,14 +4,19 @@ Every server these tests talk to is a real valkey-server 9.1.2 started by script
 stopped again by its PID. The only fake is `hanging_server`: a socket that accepts and never answers, to
 hold the exporter before its first collection (a real server cannot be made to do that on demand).
 """
+import gzip
+import http.client as httpclient
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -56,6 +61,21 @@ def http(url, method="GET", headers=None):
         return status, hdrs, text
 
 
+def http_raw(host, port, path, headers=None, timeout=30):
+    """One GET over a fresh connection; returns (status, headers (case-insensitive), raw body bytes).
+    Unlike `http`, sends only the headers given (no Accept-Encoding of its own) and never decodes the body."""
+    conn = httpclient.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
+
+
+OPENMETRICS_ACCEPT = "application/openmetrics-text;version=1.0.0"
+
+
 class Exporter:
     """One exporter process on a free loopback port."""
 
@@ -72,6 +92,29 @@ class Exporter:
 
     def get(self, path, **kw):
         return http(self.base + path, **kw)
+
+    def metrics(self, accept=None, gzip_ok=False, extra_headers=None):
+        """GET /metrics; returns (status, headers, body text), the body gunzipped when it came gzipped.
+        The headers tell whether it was (Content-Encoding)."""
+        headers = dict(extra_headers or {})
+        if accept:
+            headers["Accept"] = accept
+        if gzip_ok:
+            headers["Accept-Encoding"] = "gzip"
+        status, hdrs, body = http_raw("127.0.0.1", self.port, "/metrics", headers)
+        if hdrs.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        return status, hdrs, body.decode("utf-8")
+
+    def wait_metrics(self, timeout=30):
+        """Polls /metrics until it answers 200 (after the first cycle); returns its text."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            status, _, body = self.metrics()
+            if status == 200:
+                return body
+            time.sleep(0.2)
+        raise AssertionError(f"/metrics did not answer 200 within {timeout}s (last {status}: {body[:300]})")
 
     def wait_listening(self, timeout=30):
         deadline = time.time() + timeout
@@ -120,6 +163,76 @@ class Exporter:
                 self.proc.wait()
                 raise AssertionError(f"exporter did not stop within {timeout}s of {sig!r}")
         self.stderr.close()
+        return self.proc.returncode
+
+
+class Prometheus:
+    """A real Prometheus server (Debian's 2.42, see scripts/install-prometheus.sh) on a free loopback port,
+    scraping the given targets every second; its data lives in a temporary directory removed on stop."""
+
+    def __init__(self, targets, scrape_interval="1s"):
+        binary = shutil.which("prometheus")
+        assert binary, "prometheus not on PATH: run scripts/install-prometheus.sh (make tools does)"
+        self.dir = Path(tempfile.mkdtemp(prefix="prom-test-"))
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        config = self.dir / "prometheus.yml"
+        config.write_text(
+            "global:\n"
+            f"  scrape_interval: {scrape_interval}\n"
+            f"  scrape_timeout: {scrape_interval}\n"
+            "scrape_configs:\n"
+            "  - job_name: valkey\n"
+            "    static_configs:\n"
+            f"      - targets: [{', '.join(json.dumps(t) for t in targets)}]\n")
+        self.log_path = REPO / ".run" / f"prometheus-{self.port}.log"
+        self.log_path.parent.mkdir(exist_ok=True)
+        self.log_file = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [binary, f"--config.file={config}", f"--storage.tsdb.path={self.dir / 'data'}",
+             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=info"],
+            cwd=self.dir, stdout=self.log_file, stderr=subprocess.STDOUT)
+
+    def log(self):
+        if not self.log_file.closed:
+            self.log_file.flush()
+        return self.log_path.read_text()
+
+    def api(self, path):
+        status, _, body = http(self.base + path)
+        assert status == 200 and isinstance(body, dict) and body.get("status") == "success", \
+            f"Prometheus {path}: {status} {str(body)[:500]}"
+        return body["data"]
+
+    def wait_ready(self, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            assert self.proc.poll() is None, f"prometheus exited early:\n{self.log()[-3000:]}"
+            try:
+                status, _, _ = http(self.base + "/-/ready")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"prometheus not ready within {timeout}s:\n{self.log()[-3000:]}")
+
+    def query(self, expr):
+        """Instant query; returns the result vector as a list of (labels, float value)."""
+        data = self.api("/api/v1/query?query=" + urllib.parse.quote(expr))
+        assert data["resultType"] == "vector", data
+        return [(r["metric"], float(r["value"][1])) for r in data["result"]]
+
+    def stop(self, timeout=20):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_file.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
         return self.proc.returncode
 
 
