@@ -13,7 +13,7 @@ public final class ClusterCollector: Service, Sendable {
     private let logger: Logger
     private let onSnapshot: @Sendable (ClusterSnapshot) -> Void
 
-    /// - Parameter onSnapshot: called with each snapshot right after it is published (the exposition
+    /// - Parameter onSnapshot: called with each snapshot just before it is published (the exposition
     ///   renders its bytes there, once per cycle).
     public init(
         configuration: CollectorConfiguration, store: SnapshotStore, logger: Logger,
@@ -32,8 +32,9 @@ public final class ClusterCollector: Service, Sendable {
         var next = clock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let snapshot = await runCycle()
-            store.publish(snapshot)
+            // Render first, publish second: once /readyz says ready, /metrics has bytes for the same cycle.
             onSnapshot(snapshot)
+            store.publish(snapshot)
             logCycle(snapshot)
             next = next.advanced(by: configuration.interval)
             // A cycle that overran its slot starts the next one at once instead of piling up.

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-EXPORTER = os.environ.get("EXPORTER", str(REPO / ".build/debug/valkey-cluster-exporter"))
+EXPORTER = os.environ.get("EXPORTER", str(REPO / ".build/release/valkey-cluster-exporter"))
 VALKEY_CLI = os.environ.get("VALKEY_CLI", str(REPO / ".tools/valkey-8.1.8/bin/valkey-cli"))
 BASE_PORT = int(os.environ.get("TEST_CLUSTER_BASE_PORT", "7400"))
 STANDALONE_PORT = int(os.environ.get("TEST_STANDALONE_PORT", "6395"))
