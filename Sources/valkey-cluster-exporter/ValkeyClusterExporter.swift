@@ -26,6 +26,7 @@ struct ValkeyClusterExporter: AsyncParsableCommand {
     @OptionGroup var options: ExporterOptions
 
     func run() async throws {
+        MemoryTuning.apply()
         let settings: ExporterSettings
         do {
             settings = try options.resolve()
