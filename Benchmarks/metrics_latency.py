@@ -16,6 +16,7 @@ Not a pass/fail test: it prints numbers (it fails only when a request fails).
 import argparse
 import gzip
 import http.client
+import math
 import socket
 import statistics
 import subprocess
@@ -109,9 +110,9 @@ def run_case(port, clients, requests, use_gzip):
 
 
 def percentile(values, p):
+    """Nearest-rank percentile."""
     values = sorted(values)
-    k = max(0, min(len(values) - 1, round(p / 100 * len(values) + 0.5) - 1))
-    return values[k]
+    return values[max(0, min(len(values) - 1, math.ceil(p / 100 * len(values)) - 1))]
 
 
 def main():

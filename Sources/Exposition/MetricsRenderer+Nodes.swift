@@ -20,7 +20,7 @@ extension MetricsRenderer {
         InfoField(family: .gauge("valkey_connected_clients", "Client connections, replicas excluded (connected_clients)."), field: "connected_clients"),
         InfoField(family: .gauge("valkey_blocked_clients", "Clients blocked on a blocking command (blocked_clients)."), field: "blocked_clients"),
         InfoField(family: .counter("valkey_commands_processed", "Commands processed by the server (total_commands_processed)."), field: "total_commands_processed"),
-        InfoField(family: .gauge("valkey_instantaneous_ops_per_sec", "Commands per second as sampled by the server (instantaneous_ops_per_sec)."), field: "instantaneous_ops_per_sec"),
+        InfoField(family: .gauge("valkey_instantaneous_ops_per_second", "Commands per second as sampled by the server (instantaneous_ops_per_sec)."), field: "instantaneous_ops_per_sec"),
         InfoField(family: .counter("valkey_cpu_sys_seconds", "System CPU time of the server (used_cpu_sys)."), field: "used_cpu_sys"),
         InfoField(family: .counter("valkey_cpu_user_seconds", "User CPU time of the server (used_cpu_user)."), field: "used_cpu_user"),
         InfoField(family: .counter("valkey_net_input_bytes", "Bytes read from the network (total_net_input_bytes)."), field: "total_net_input_bytes"),

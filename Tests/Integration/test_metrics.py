@@ -36,7 +36,7 @@ CONTRACT = {
     "valkey_connected_clients": ("gauge", "gauge", NODE),
     "valkey_blocked_clients": ("gauge", "gauge", NODE),
     "valkey_commands_processed_total": ("counter", "counter", NODE),
-    "valkey_instantaneous_ops_per_sec": ("gauge", "gauge", NODE),
+    "valkey_instantaneous_ops_per_second": ("gauge", "gauge", NODE),
     "valkey_cpu_sys_seconds_total": ("counter", "counter", NODE),
     "valkey_cpu_user_seconds_total": ("counter", "counter", NODE),
     "valkey_net_input_bytes_total": ("counter", "counter", NODE),
@@ -465,6 +465,29 @@ def test_no_gzip_unless_acceptable(exporter, accept_encoding):
     assert status == 200
     assert headers.get("Content-Encoding") is None, f"Accept-Encoding: {accept_encoding} got gzip"
     assert body.startswith("# HELP ")
+
+
+def test_metrics_503_before_first_cycle(hanging_server):
+    """Until the first cycle has finished there is nothing to expose: 503 with Retry-After, like the JSON API."""
+    # The handshake with the silent server holds the first cycle for the connect timeout (3 s).
+    e = Exporter("--valkey-address", hanging_server, "--scrape-interval", "1s", "--connect-timeout", "3s")
+    try:
+        e.wait_listening()
+        status, headers, body = e.metrics()
+        assert status == 503, (status, body[:300])
+        assert headers.get("Retry-After"), dict(headers)
+    finally:
+        assert e.stop() == 0, e.log()
+
+
+@pytest.mark.parametrize("value", ["top:0", "top:16385", "top:x", "some"])
+def test_slot_metrics_bad_value_exits_64(value):
+    e = Exporter("--valkey-address", "127.0.0.1:1", "--slot-metrics", value)
+    try:
+        assert e.proc.wait(10) == 64, e.log()
+    finally:
+        e.stop()
+    assert "--slot-metrics" in e.log(), e.log()
 
 
 def test_slot_metrics_none(cluster):
