@@ -31,7 +31,10 @@ public final class ClusterCollector: Service, Sendable {
         let clock = ContinuousClock()
         var next = clock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let snapshot = await runCycle()
+            // Shutdown cancels a cycle in flight rather than waiting for a hung node's deadline.
+            guard let snapshot = try? await cancelWhenGracefulShutdown({ await self.runCycle() }),
+                  !Task.isShuttingDownGracefully
+            else { break }
             // Render first, publish second: once /readyz says ready, /metrics has bytes for the same cycle.
             onSnapshot(snapshot)
             store.publish(snapshot)

@@ -121,7 +121,12 @@ public final class ValkeyConnection: Sendable {
         let all = EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: loop)
         all.whenComplete { _ in timer.cancel() }
         do {
-            return try await all.get()
+            // Cancellation (shutdown) breaks the connection instead of waiting out the deadline.
+            return try await withTaskCancellationHandler {
+                try await all.get()
+            } onCancel: {
+                loop.execute { handler.value.fail(ValkeyError(.closed, "cancelled"), close: true) }
+            }
         } catch {
             throw ValkeyError.classify(error)
         }

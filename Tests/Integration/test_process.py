@@ -113,3 +113,12 @@ def test_connections_reused_and_closed_on_sigterm(cluster):
     time.sleep(0.3)
     after = {p: len(exporter_clients(p)) for p in cluster.ports}
     assert after == before, (before, after)
+
+
+def test_sigterm_does_not_wait_for_a_hung_handshake(hanging_server):
+    e = Exporter("--valkey-address", hanging_server, "--connect-timeout", "30s", "--command-timeout", "30s")
+    e.wait_listening()
+    time.sleep(0.5)  # the first cycle is now stuck in the handshake with the silent server
+    started = time.time()
+    assert e.stop() == 0
+    assert time.time() - started < 5, "shutdown waited for the 30 s handshake deadline"
