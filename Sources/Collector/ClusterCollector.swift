@@ -23,13 +23,16 @@ public final class ClusterCollector: Service, Sendable {
         self.store = store
         self.logger = logger
         self.onSnapshot = onSnapshot
-        self.pool = ConnectionPool(configuration: configuration.connection, logger: logger)
+        self.pool = ConnectionPool(
+            configuration: configuration.connection, authBackoff: .forInterval(configuration.interval), logger: logger)
     }
 
     /// Runs cycles until graceful shutdown or cancellation, then closes every connection.
     public func run() async throws {
         let clock = ContinuousClock()
         var next = clock.now
+        var unreachableCycles = 0
+        let backoff = Backoff.forInterval(configuration.interval)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             // Shutdown cancels a cycle in flight rather than waiting for a hung node's deadline.
             guard let snapshot = try? await cancelWhenGracefulShutdown({ await self.runCycle() }),
@@ -42,6 +45,11 @@ public final class ClusterCollector: Service, Sendable {
             next = next.advanced(by: configuration.interval)
             // A cycle that overran its slot starts the next one at once instead of piling up.
             if next < clock.now { next = clock.now }
+            // Nobody answered: retry with capped exponential backoff and jitter instead of every interval.
+            unreachableCycles = snapshot.mode == .unreachable ? unreachableCycles + 1 : 0
+            if unreachableCycles > 0 {
+                next = max(next, clock.now + backoff.delay(afterFailures: unreachableCycles))
+            }
             let wakeUp = next
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(until: wakeUp, clock: clock) }

@@ -11,21 +11,46 @@ actor ConnectionPool {
     private var connections: [NodeAddress: ValkeyConnection] = [:]
     private let configuration: ValkeyConnectionConfiguration
     private let logger: Logger
+    /// Nodes that rejected our credentials: no new login before `retryAt`.
+    private var authFailures: [NodeAddress: (count: Int, retryAt: ContinuousClock.Instant)] = [:]
+    private let authBackoff: Backoff
 
-    init(configuration: ValkeyConnectionConfiguration, logger: Logger) {
+    init(configuration: ValkeyConnectionConfiguration, authBackoff: Backoff, logger: Logger) {
         self.configuration = configuration
+        self.authBackoff = authBackoff
         self.logger = logger
     }
 
     /// An open connection to `address`, reusing the last one when it is still usable.
+    ///
+    /// After a failed login the node is not asked again until its backoff has passed: a wrong password
+    /// would otherwise cost the server an `acl_access_denied_auth` and a log line every cycle.
     func connection(to address: NodeAddress) async throws(ValkeyError) -> ValkeyConnection {
         if let existing = connections[address] {
             if existing.isUsable { return existing }
             connections[address] = nil
             await existing.close()
         }
-        let connection = try await ValkeyConnection.connect(
-            host: address.host, port: address.port, configuration: configuration, logger: logger)
+        if let failure = authFailures[address], ContinuousClock.now < failure.retryAt {
+            let wait = failure.retryAt - ContinuousClock.now
+            throw ValkeyError(.auth, "authentication failed; next login attempt in \(Int(wait.seconds.rounded(.up)))s")
+        }
+        let connection: ValkeyConnection
+        do throws(ValkeyError) {
+            connection = try await ValkeyConnection.connect(
+                host: address.host, port: address.port, configuration: configuration, logger: logger)
+        } catch {
+            if error.reason == .auth {
+                let count = (authFailures[address]?.count ?? 0) + 1
+                let delay = authBackoff.delay(afterFailures: count)
+                authFailures[address] = (count, ContinuousClock.now + delay)
+                logger.warning("authentication failed; backing off", metadata: [
+                    "node": "\(address)", "attempt": "\(count)", "retry_in_s": "\(Int(delay.seconds.rounded(.up)))",
+                ])
+            }
+            throw error
+        }
+        authFailures[address] = nil
         // Another task may have connected while we were suspended; keep one, close the other.
         if let raced = connections[address], raced.isUsable {
             await connection.close()
