@@ -23,7 +23,7 @@ public struct ValkeyConnectionConfiguration: Sendable {
         clientName: String = "valkey-cluster-exporter",
         connectTimeout: Duration = .seconds(2),
         commandTimeout: Duration = .seconds(5),
-        limits: RESPLimits = .default,
+        limits: RESPLimits = .exporter,
         preferRESP3: Bool = true
     ) {
         self.username = username
@@ -34,4 +34,13 @@ public struct ValkeyConnectionConfiguration: Sendable {
         self.limits = limits
         self.preferRESP3 = preferRESP3
     }
+}
+
+extension RESPLimits {
+    /// Limits for what the exporter reads from a node. The largest reply it asks for is a full
+    /// `CLUSTER SLOT-STATS` of a primary owning all 16384 slots (~1.8 MB); `CLUSTER NODES` of a 1000-node
+    /// cluster is ~150 KB. A hostile or broken node streaming more than 16 MB is cut off instead of
+    /// growing the process by hundreds of megabytes every cycle.
+    public static let exporter = RESPLimits(
+        maxBulkLength: 8 * 1024 * 1024, maxAggregateCount: 262_144, maxDepth: 16, maxReplySize: 16 * 1024 * 1024)
 }

@@ -57,6 +57,8 @@ struct ValkeyClusterExporter: AsyncParsableCommand {
                              retryAfterSeconds: retryAfter, version: exporterVersion)
         let app = Application(
             router: buildRouter(api: api, exposition: exposition),
+            // Idle keep-alive connections are closed after a minute, so idle clients cannot pin file descriptors.
+            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
             configuration: .init(address: .hostname(settings.listenHost, port: settings.listenPort),
                                  serverName: "valkey-cluster-exporter"),
             onServerRunning: { channel in
