@@ -14,12 +14,13 @@ RUN_BASE_PORT ?= 7000
 RUN_LISTEN ?= 127.0.0.1:9839
 RUN_INTERVAL ?= 5s
 
-.PHONY: help tools build build-release run test unit-test integration-test cluster-up cluster-down clean bench-cycle bench-metrics
+.PHONY: help tools build build-release run test unit-test integration-test cluster-up cluster-down clean bench-cycle bench-metrics fuzz fuzz-libfuzzer
 
 help:
 	@echo "make run    start a local 6-node Valkey cluster with data and the exporter against it"
 	@echo "make test   everything CI checks: unit tests, live-server tests, integration tests"
 	@echo "make tools  install Valkey, the Python test runner (.tools/) and Prometheus + promtool (apt)"
+	@echo "make fuzz   long fuzz campaign of the parsers (release; FUZZ_ITERATIONS, FUZZ_SEED); fuzz-libfuzzer: coverage-guided"
 
 tools: $(VENV)/.installed
 	scripts/install-tools.sh
@@ -72,6 +73,35 @@ bench-metrics: tools
 	$(SWIFT) build -c release
 	.build/release/RenderBenchmark
 	python3 Benchmarks/metrics_latency.py --exporter .build/release/valkey-cluster-exporter
+
+# Long fuzz campaign: the FuzzTests properties (RESP decoder, SLOT-STATS, CLUSTER NODES, INFO, addresses, slot
+# ranges) with FUZZ_ITERATIONS each, in a release build of its own (.build-fuzz, so `build-release` stays cached).
+# `make test` runs the same properties with the default 2000 iterations. FUZZ_SEED=0x... replays a campaign.
+FUZZ_ITERATIONS ?= 200000
+fuzz:
+	@echo "fuzz: swift test -c release --filter FuzzTests, FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) per property, FUZZ_SEED=$${FUZZ_SEED:-random}"
+	@start=$$(date +%s); \
+	FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) $(SWIFT) test -c release -Xswiftc -enable-testing --scratch-path .build-fuzz --filter FuzzTests; \
+	status=$$?; \
+	echo "fuzz: finished in $$(( $$(date +%s) - start ))s (build included), exit status $$status"; \
+	exit $$status
+
+# Coverage-guided libFuzzer run over the ClusterModel parsers (CLUSTER NODES, INFO, addresses, slot ranges) for
+# FUZZ_TIME seconds, built with swiftc alone; seeds come from the fixtures, the corpus grows in .build-fuzz/libfuzzer.
+FUZZ_TIME ?= 300
+LIBFUZZER_DIR := .build-fuzz/libfuzzer
+fuzz-libfuzzer:
+	@mkdir -p $(LIBFUZZER_DIR)/corpus $(LIBFUZZER_DIR)/seeds $(LIBFUZZER_DIR)/crashes
+	swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name ClusterModelFuzzer \
+		Sources/ClusterModel/*.swift Fuzz/ClusterModelFuzzer.swift -o $(LIBFUZZER_DIR)/cluster-model-fuzzer
+	@for f in Tests/ClusterModelTests/Fixtures/cluster-nodes*.txt; do { printf '\x00'; cat $$f; } > $(LIBFUZZER_DIR)/seeds/$$(basename $$f); done
+	@{ printf '\x01'; head -n 1 Tests/ClusterModelTests/Fixtures/cluster-nodes.txt; } > $(LIBFUZZER_DIR)/seeds/line
+	@{ printf '\x02'; cat Tests/ClusterModelTests/Fixtures/info-everything-primary.txt; } > $(LIBFUZZER_DIR)/seeds/info
+	@printf '\x03[::1]:7000' > $(LIBFUZZER_DIR)/seeds/address
+	@printf '\x0400100&16383' > $(LIBFUZZER_DIR)/seeds/range
+	@echo "fuzz-libfuzzer: ClusterModel parsers for $(FUZZ_TIME)s; crashes go to $(LIBFUZZER_DIR)/crashes/"
+	$(LIBFUZZER_DIR)/cluster-model-fuzzer -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		-artifact_prefix=$(LIBFUZZER_DIR)/crashes/ $(LIBFUZZER_DIR)/corpus $(LIBFUZZER_DIR)/seeds
 
 cluster-up: tools
 	scripts/cluster.sh start --base-port $(RUN_BASE_PORT)

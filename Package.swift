@@ -112,6 +112,12 @@ let package = Package(
             resources: [.copy("Golden")],
             swiftSettings: swiftSettings
         ),
+        // Bounded random campaigns against every parser of untrusted input (FUZZ_ITERATIONS, FUZZ_SEED; `make fuzz`).
+        .testTarget(
+            name: "FuzzTests",
+            dependencies: ["RESP", "ClusterModel", "Collector", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [

@@ -32,7 +32,8 @@ extension InfoReply {
             guard let db = TextScanning.unsignedDecimal(field.key.dropFirst(2), as: Int.self), seen.insert(db).inserted
             else { continue }
             let parts = Self.subfields(of: field.value)
-            guard let keys = parts["keys"].flatMap({ Int64($0) }) else { continue }
+            // A key count is a plain non-negative number; a signed or garbled one is skipped like a missing one.
+            guard let keys = parts["keys"].flatMap({ TextScanning.unsignedDecimal($0, as: Int64.self) }) else { continue }
             entries.append(KeyspaceEntry(
                 db: db,
                 keys: keys,
@@ -42,8 +43,11 @@ extension InfoReply {
         return entries.sorted { $0.db < $1.db }
     }
 
-    /// Keys across all databases.
+    /// Keys across all databases; saturates at `Int64.max` rather than trapping on absurd counts from a peer.
     public var totalKeys: Int64 {
-        keyspace.reduce(0) { $0 + $1.keys }
+        keyspace.reduce(0) { total, entry in
+            let (sum, overflow) = total.addingReportingOverflow(entry.keys)
+            return overflow ? .max : sum
+        }
     }
 }

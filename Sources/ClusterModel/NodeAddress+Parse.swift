@@ -42,6 +42,7 @@ extension NodeAddress {
                 throw fail(rest.isEmpty ? "missing port" : "expected ':' and a port after ']'")
             }
             portText = rest.dropFirst()
+            guard !host.contains("[") else { throw fail("unbalanced brackets") }
         } else {
             guard let colon = text.lastIndex(of: ":") else { throw fail("missing port") }
             host = text[..<colon]
@@ -50,6 +51,9 @@ extension NodeAddress {
         }
         guard !host.isEmpty else { throw fail("missing host") }
         guard !host.contains("@") else { throw fail("host must not contain '@'") }
+        // DNS names and IP literals are printable ASCII. Anything else (a combining mark, say) can also merge with a
+        // bracket or colon into one Character, so the address would not print back to text that parses the same.
+        guard host.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { throw fail("host must be printable ASCII") }
         guard !portText.isEmpty else { throw fail("missing port") }
         guard let port = TextScanning.unsignedDecimal(portText, as: Int.self), (1...65535).contains(port) else {
             throw fail("port '\(portText)' is not a number between 1 and 65535")

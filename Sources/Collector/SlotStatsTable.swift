@@ -39,5 +39,11 @@ public struct SlotStatsTable: Sendable {
     public var reportedSlotCount: Int { entries.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
 
     /// Sum of key counts over all reported slots.
-    public var totalKeys: Int64 { entries.reduce(0) { $0 + ($1?.keyCount ?? 0) } }
+    /// (saturating: a broken node's counts must not trap the process).
+    public var totalKeys: Int64 {
+        entries.reduce(0) { total, entry in
+            let (sum, overflow) = total.addingReportingOverflow(entry?.keyCount ?? 0)
+            return overflow ? .max : sum
+        }
+    }
 }

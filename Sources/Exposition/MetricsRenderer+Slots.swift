@@ -47,7 +47,10 @@ extension MetricsRenderer {
                 switch measure {
                 case .keys: return stat.keyCount
                 case .cpu: return stat.cpuUsec ?? 0
-                case .network: return (stat.networkBytesIn ?? 0) + (stat.networkBytesOut ?? 0)
+                case .network:
+                    // Saturating: a broken node's counters must not trap the renderer.
+                    let (sum, overflow) = (stat.networkBytesIn ?? 0).addingReportingOverflow(stat.networkBytesOut ?? 0)
+                    return overflow ? .max : sum
                 }
             }
             let ranked = reported.sorted { score($0) != score($1) ? score($0) > score($1) : $0 < $1 }
