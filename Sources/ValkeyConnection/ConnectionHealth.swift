@@ -11,3 +11,12 @@ final class ConnectionHealth: Sendable {
 
     func markBroken() { broken.store(true, ordering: .releasing) }
 }
+
+/// Whether one pipelined batch has been answered (or failed), read by its deadline timer.
+final class BatchCompletion: Sendable {
+    private let done = Atomic<Bool>(false)
+
+    var isDone: Bool { done.load(ordering: .acquiring) }
+
+    func markDone() { done.store(true, ordering: .releasing) }
+}

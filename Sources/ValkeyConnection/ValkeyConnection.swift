@@ -103,7 +103,10 @@ public final class ValkeyConnection: Sendable {
         let deadline = timeout ?? commandTimeout
         let handler = self.handler
         let channel = self.channel
+        let answered = BatchCompletion()
         let timer = loop.scheduleTask(in: .nanoseconds(Int64(deadline.nanoseconds))) {
+            // A timer that was already due when the last reply arrived must not break a healthy connection.
+            guard !answered.isDone else { return }
             handler.value.fail(ValkeyError(.timeout, "no reply within \(deadline.compactDescription)"), close: true)
         }
         // A write to a closed channel never reaches our handler (NIO removes handlers on close), so its
@@ -119,7 +122,10 @@ public final class ValkeyConnection: Sendable {
             channel.writeAndFlush(ValkeyRequest(bytes: bytes, promises: promises), promise: written)
         }
         let all = EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: loop)
-        all.whenComplete { _ in timer.cancel() }
+        all.whenComplete { _ in
+            answered.markDone()
+            timer.cancel()
+        }
         do {
             // Cancellation (shutdown) breaks the connection instead of waiting out the deadline.
             return try await withTaskCancellationHandler {

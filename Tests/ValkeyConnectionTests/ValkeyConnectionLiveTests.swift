@@ -12,7 +12,7 @@ struct ValkeyConnectionLiveTests {
 
     func connect(_ server: ValkeyServerProcess, _ configure: (inout ValkeyConnectionConfiguration) -> Void = { _ in })
         async throws -> ValkeyConnection {
-        var configuration = ValkeyConnectionConfiguration(connectTimeout: .seconds(2), commandTimeout: .seconds(2))
+        var configuration = ValkeyConnectionConfiguration(connectTimeout: .seconds(5), commandTimeout: .seconds(5))
         configure(&configuration)
         return try await ValkeyConnection.connect(host: "127.0.0.1", port: server.port, configuration: configuration, logger: logger)
     }
