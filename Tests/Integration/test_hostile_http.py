@@ -519,7 +519,8 @@ def test_zz_nothing_reached_valkey_and_no_descriptor_leaked(api, cluster):
     e = api["exporter"]
     assert e.proc.poll() is None
     wait_fds(api["pid"], api["fds"])
-    assert fd_count(api["pid"]) == api["fds"]
+    # Fewer is fine (an idle keep-alive connection timed out, a Valkey connection was replaced); more is a leak.
+    assert fd_count(api["pid"]) <= api["fds"]
     cycles = e.get("/readyz")[2]["data"]["cycle"] - api["cycle"]
     after = command_counts(cluster)
     assert exporter_clients(cluster) == api["clients"], "the exporter opened or lost Valkey connections"
