@@ -34,10 +34,10 @@ public final class ClusterCollector: Service, Sendable {
         var unreachableCycles = 0
         let backoff = Backoff.forInterval(configuration.interval)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            // Shutdown cancels a cycle in flight rather than waiting for a hung node's deadline.
-            guard let snapshot = try? await cancelWhenGracefulShutdown({ await self.runCycle() }),
-                  !Task.isShuttingDownGracefully
-            else { break }
+            // Shutdown cancels a cycle in flight rather than waiting for a hung node's deadline; the
+            // partial snapshot of a cancelled cycle is dropped.
+            let snapshot = await cancelWhenGracefulShutdown { await self.runCycle() }
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
             // Render first, publish second: once /readyz says ready, /metrics has bytes for the same cycle.
             onSnapshot(snapshot)
             store.publish(snapshot)
@@ -83,7 +83,7 @@ public final class ClusterCollector: Service, Sendable {
             break  // discovery already found every candidate down; do not wait on each again
         }
 
-        let collector = NodeCollector(pool: pool, logger: logger)
+        let collector = NodeCollector(pool: pool)
         let outcomes = await withTaskGroup(of: NodeOutcome.self, returning: [NodeAddress: NodeOutcome].self) { group in
             for (address, ranges) in plan {
                 group.addTask { await collector.collect(address, clusterMode: discovery.mode == .cluster, slotRanges: ranges) }

@@ -81,7 +81,4 @@ actor ConnectionPool {
         connections.removeAll()
         for connection in all { await connection.close() }
     }
-
-    /// Number of open connections, for tests and self-metrics.
-    var count: Int { connections.count }
 }

@@ -27,7 +27,6 @@ struct NodeCollector: Sendable {
     static let infoCommand = ["INFO", "server", "clients", "memory", "stats", "cpu", "replication", "keyspace", "cluster"]
 
     let pool: ConnectionPool
-    let logger: Logger
 
     func collect(_ address: NodeAddress, clusterMode: Bool, slotRanges: [SlotRange]) async -> NodeOutcome {
         let started = ContinuousClock.now
