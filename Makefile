@@ -25,6 +25,7 @@ help:
 tools: $(VENV)/.installed
 	scripts/install-tools.sh
 	scripts/install-prometheus.sh
+	scripts/install-redis.sh
 
 # Rebuilt when the Makefile (and so the pins) changes.
 $(VENV)/.installed: Makefile

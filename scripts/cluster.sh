@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Manage a local Valkey cluster of real valkey-server processes on 127.0.0.1 (see usage below).
+# Also runs a Redis 7 cluster (--server /usr/bin/redis-server): Valkey-only options are then left out.
 set -euo pipefail
 
 PROG="cluster.sh"
@@ -31,7 +32,9 @@ options (env var in brackets):
   --nodes N       number of nodes [CLUSTER_NODES, default 6]
   --replicas N    replicas per primary [CLUSTER_REPLICAS, default 1]
   --dir PATH      run dir [CLUSTER_DIR, default <repo>/.run/cluster-<base-port>]
-  --server PATH   valkey-server binary [VALKEY_SERVER, default <repo>/.tools/valkey-9.1.2/bin/valkey-server]
+  --server PATH   valkey-server binary [VALKEY_SERVER, default <repo>/.tools/valkey-9.1.2/bin/valkey-server];
+                  a redis-server 7 (e.g. /usr/bin/redis-server, scripts/install-redis.sh) works too: nodes
+                  then start without the Valkey-only --cluster-slot-stats-enabled
   --keys N        number of keys for load (default 10000)
   --timeout S     seconds for start / wait-ok / restart-node (default 60)
   --no-wait       restart-node: do not wait for the cluster to be ok
@@ -191,22 +194,38 @@ require_member() {
     die "port ${port} is not a node of the cluster at ${RUN_DIR} (nodes: ${PORTS[*]})"
 }
 
+# server_kind: set SERVER_KIND to "redis" when SERVER is a Redis server ("Redis server v=7.0.15 ..."),
+# else "valkey" (valkey-server says "Valkey server v=..."). Asked once per run, not in a subshell (die exits).
+SERVER_KIND=""
+server_kind() {
+    [[ -z "${SERVER_KIND}" ]] || return 0
+    local version
+    version="$("${SERVER}" --version 2>&1)" || die "${SERVER} --version failed: ${version}"
+    case "${version}" in
+        "Redis server"*) SERVER_KIND="redis" ;;
+        *) SERVER_KIND="valkey" ;;
+    esac
+}
+
 # start_node PORT: launch one daemonized server from its node dir; wait for its pidfile and PING.
 start_node() {
-    local port="$1" dir pid i
+    local port="$1" dir pid i kind_args=()
     dir="$(node_dir "${port}")"
     mkdir -p "${dir}"
     rm -f "${dir}/node.pid"
+    server_kind
+    # Redis 7 has no CLUSTER SLOT-STATS and exits on the unknown directive (FATAL CONFIG FILE ERROR).
+    if [[ "${SERVER_KIND}" == "valkey" ]]; then kind_args=(--cluster-slot-stats-enabled yes); fi
     if ! "${SERVER}" \
         --port "${port}" --bind 127.0.0.1 \
         --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 \
         --repl-diskless-sync-delay 0 --save '' --appendonly no \
-        --cluster-slot-stats-enabled yes --enable-debug-command local \
+        "${kind_args[@]}" --enable-debug-command local \
         --logfile "${dir}/node.log" --pidfile "${dir}/node.pid" --dir "${dir}" \
         --daemonize yes "${EXTRA_ARGS[@]}" >"${dir}/launch.out" 2>&1; then
         cat "${dir}/launch.out" >&2
         print_log_tail "${dir}/node.log"
-        die "valkey-server for port ${port} failed to start (${SERVER})"
+        die "${SERVER_KIND}-server for port ${port} failed to start (${SERVER})"
     fi
     for (( i = 0; i < 100; i++ )); do
         if pid="$(read_pidfile "${dir}/node.pid")" && pid_is_our_server "${pid}" "${port}" "${dir}"; then
@@ -217,11 +236,11 @@ start_node() {
     done
     if [[ -z "${pid}" ]]; then
         print_log_tail "${dir}/node.log"
-        die "valkey-server for port ${port} did not come up (no live pid in ${dir}/node.pid after 10 s)"
+        die "${SERVER_KIND}-server for port ${port} did not come up (no live pid in ${dir}/node.pid after 10 s)"
     fi
     if ! wait_ping "${port}" 10 "${pid}"; then
         print_log_tail "${dir}/node.log"
-        die "valkey-server for port ${port} (pid ${pid}) does not answer PING"
+        die "${SERVER_KIND}-server for port ${port} (pid ${pid}) does not answer PING"
     fi
 }
 
@@ -361,7 +380,7 @@ cmd_start() {
         || die "a cluster needs at least 3 primaries: --nodes ${NODES} with --replicas ${REPLICAS} gives ${masters}"
     (( BASE_PORT + NODES - 1 + 10000 <= 65535 )) \
         || die "ports ${BASE_PORT}..$(( BASE_PORT + NODES - 1 )) leave no room for bus ports (port+10000 <= 65535)"
-    [[ -x "${SERVER}" ]] || die "valkey-server not found or not executable: ${SERVER}"
+    [[ -x "${SERVER}" ]] || die "server binary (valkey-server or redis-server) not found or not executable: ${SERVER}"
     local p pid
     for p in "${EXTRA_ARGS[@]}"; do
         [[ "${p}" != *$'\n'* ]] || die "extra server arguments must not contain newlines"
@@ -487,8 +506,8 @@ cmd_signal_node() {
     require_state
     require_member "${port}"
     dir="$(node_dir "${port}")"
-    pid="$(node_pid "${port}")" || die "node ${port} is not running (no live valkey-server from ${dir})"
-    pid_is_our_server "${pid}" "${port}" "${dir}" || die "pid ${pid} is not our valkey-server on port ${port}"
+    pid="$(node_pid "${port}")" || die "node ${port} is not running (no live server from ${dir})"
+    pid_is_our_server "${pid}" "${port}" "${dir}" || die "pid ${pid} is not our server on port ${port}"
     kill "-${sig}" "${pid}" || die "kill -${sig} ${pid} failed"
     if [[ "${sig}" == "KILL" ]]; then
         local i

@@ -30,10 +30,11 @@ read_pidfile() {
     echo "${pid}"
 }
 
-# pid_is_our_server PID PORT [DIR]: PID is a live valkey-server (by /proc/PID/exe or argv[0]), its
-# command line carries PORT as a whole number (valkey rewrites its title to "bin 127.0.0.1:PORT [cluster]";
-# before that it is "bin --port PORT ..."), and, when DIR is given, its working directory is DIR
-# (valkey-server chdirs to its --dir).
+# pid_is_our_server PID PORT [DIR]: PID is a live valkey-server or redis-server (by argv[0], else by
+# /proc/PID/exe; Debian's /usr/bin/redis-server is a link to redis-check-rdb, so its exe does not say
+# redis-server but its argv[0] does), its command line carries PORT as a whole number (the server rewrites
+# its title to "bin 127.0.0.1:PORT [cluster]"; before that it is "bin --port PORT ..."), and, when DIR is
+# given, its working directory is DIR (the server chdirs to its --dir).
 pid_is_our_server() {
     local pid="$1" port="$2" dir="${3:-}" exe="" cmdline="" cwd="" argv=()
     is_uint "${pid}" && [[ "${pid}" -gt 1 ]] || return 1
@@ -43,9 +44,9 @@ pid_is_our_server() {
     cmdline="${argv[*]}"
     [[ " ${cmdline} " =~ [^0-9]${port}[^0-9] ]] || return 1
     local argv0="${cmdline%% *}"
-    if [[ "${argv0##*/}" != valkey-server* ]]; then
+    if [[ "${argv0##*/}" != valkey-server* && "${argv0##*/}" != redis-server* ]]; then
         exe="$(readlink "/proc/${pid}/exe" 2>/dev/null || true)"
-        [[ "${exe##*/}" == valkey-server* ]] || return 1
+        [[ "${exe##*/}" == valkey-server* || "${exe##*/}" == redis-server* ]] || return 1
     fi
     if [[ -n "${dir}" ]]; then
         cwd="$(readlink "/proc/${pid}/cwd" 2>/dev/null)" || return 1
@@ -54,7 +55,7 @@ pid_is_our_server() {
     return 0
 }
 
-# find_our_server PORT DIR: print the PID of the valkey-server serving PORT from DIR, found by
+# find_our_server PORT DIR: print the PID of the valkey-server/redis-server serving PORT from DIR, found by
 # scanning /proc (used when a pidfile is missing or stale).
 find_our_server() {
     local port="$1" dir="$2" p pid
@@ -120,7 +121,7 @@ wait_ping() {
 }
 
 # terminate_server PID PORT DIR: SIGTERM (plus SIGCONT in case it is stopped), wait 5 s, then SIGKILL.
-# Only ever signals PID if it is our valkey-server on PORT running from DIR.
+# Only ever signals PID if it is our valkey-server/redis-server on PORT running from DIR.
 terminate_server() {
     local pid="$1" port="$2" dir="$3" i
     pid_is_our_server "${pid}" "${port}" "${dir}" || return 0

@@ -7,7 +7,11 @@
 #   VALKEY_SERVER    valkey-server 9.1.2  (unless already set)
 #   VALKEY_SERVER_8  valkey-server 8.1.8  (unless already set)
 #   VALKEY_CLI       valkey-cli 8.1.8     (unless already set)
-# and runs scripts/install-tools.sh when a default binary is missing.
+#   REDIS_SERVER     redis-server 7.0     (unless already set; default /usr/bin/redis-server)
+#   REDIS_CLI        redis-cli 7.0        (unless already set; default /usr/bin/redis-cli)
+# and runs scripts/install-tools.sh when a default Valkey binary is missing. The Redis binaries come from
+# apt (scripts/install-redis.sh, run by `make tools`, needs root); they are only exported here, never
+# installed, and only the version-mix test needs them.
 # It does not change the caller's shell options; it returns non-zero on failure.
 
 if [[ "${BASH_SOURCE[0]}" == "${0}" ]]; then
@@ -23,7 +27,9 @@ __tools_env_main() {
     VALKEY_SERVER="${VALKEY_SERVER:-${TOOLS_DIR}/valkey-9.1.2/bin/valkey-server}"
     VALKEY_SERVER_8="${VALKEY_SERVER_8:-${TOOLS_DIR}/valkey-8.1.8/bin/valkey-server}"
     VALKEY_CLI="${VALKEY_CLI:-${TOOLS_DIR}/valkey-8.1.8/bin/valkey-cli}"
-    export REPO_ROOT TOOLS_DIR VALKEY_SERVER VALKEY_SERVER_8 VALKEY_CLI
+    REDIS_SERVER="${REDIS_SERVER:-/usr/bin/redis-server}"
+    REDIS_CLI="${REDIS_CLI:-/usr/bin/redis-cli}"
+    export REPO_ROOT TOOLS_DIR VALKEY_SERVER VALKEY_SERVER_8 VALKEY_CLI REDIS_SERVER REDIS_CLI
 
     local b missing=0
     for b in "${VALKEY_SERVER}" "${VALKEY_SERVER_8}" "${VALKEY_CLI}"; do
