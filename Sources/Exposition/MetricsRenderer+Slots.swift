@@ -8,8 +8,23 @@ extension MetricsRenderer {
     static let slotReceived = MetricFamily.counter("valkey_slot_network_received_bytes", "Bytes received for the slot's commands (network-bytes-in); resets when the slot migrates.")
     static let slotSent = MetricFamily.counter("valkey_slot_network_sent_bytes", "Bytes sent for the slot's commands (network-bytes-out); resets when the slot migrates.")
 
+    static let slotStatsAvailability = MetricFamily.gauge(
+        "valkey_exporter_slot_stats_availability",
+        "1 for what CLUSTER SLOT-STATS gave this cycle, 0 for the other states: full, keys_only (cluster-slot-stats-enabled no), unsupported (Redis 7, Valkey < 8), not_cluster, unavailable (no primary answered).")
+
+    /// Each state's label value, in the order the samples are written.
+    static let availabilityStates: [(SlotStatsTable.Availability, String)] = [
+        (.full, "full"), (.keysOnly, "keys_only"), (.unsupported, "unsupported"), (.notCluster, "not_cluster"),
+        (.unavailable, "unavailable"),
+    ]
+
     func writeSlotFamilies(_ snapshot: ClusterSnapshot, into writer: inout MetricWriter) {
         let table = snapshot.slotStats
+        // Says why per-slot series are missing, so a dashboard can tell Redis 7 from --slot-metrics none.
+        writer.begin(Self.slotStatsAvailability)
+        for (state, label) in Self.availabilityStates {
+            writer.sample(extra: "state=\"\(label)\"", Int64(table.availability == state ? 1 : 0))
+        }
         let slots = selectedSlots(table)
         guard !slots.isEmpty else { return }
         // One encoded `",node_id="..."} ` per owner, looked up once per slot (not per family and slot).

@@ -25,6 +25,9 @@ struct ExporterOptions: ParsableArguments {
     @Option(name: .customLong("listen-address"), help: "HTTP listen address host:port. Env LISTEN_ADDRESS. Default 127.0.0.1:9839 (loopback only).")
     var listenAddress: String?
 
+    @Option(name: .customLong("max-http-connections"), help: "Open HTTP connections served at once; further clients wait in the listen backlog. Env MAX_HTTP_CONNECTIONS. Default 128.")
+    var maxHTTPConnections: String?
+
     @Option(name: .customLong("scrape-interval"), help: "Time between collection cycles (15s, 500ms, 1m). Env SCRAPE_INTERVAL. Default 15s.")
     var scrapeInterval: String?
 
@@ -56,6 +59,7 @@ struct ExporterSettings: Sendable {
     var password: Secret?
     var listenHost: String
     var listenPort: Int
+    var maxHTTPConnections: Int
     var scrapeInterval: Duration
     var connectTimeout: Duration
     var commandTimeout: Duration
@@ -102,6 +106,11 @@ extension ExporterOptions {
             throw SettingsError(description: "--listen-address (LISTEN_ADDRESS): '\(listenText)': \(error)")
         }
 
+        let maxConnectionsText = value(maxHTTPConnections, "MAX_HTTP_CONNECTIONS") ?? "128"
+        guard let maxConnections = Int(maxConnectionsText), (1...65536).contains(maxConnections) else {
+            throw SettingsError(description: "--max-http-connections (MAX_HTTP_CONNECTIONS): '\(maxConnectionsText)' is not a whole number in 1...65536")
+        }
+
         let levelText = value(logLevel, "LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
             throw SettingsError(description: "--log-level (LOG_LEVEL): '\(levelText)' is not one of trace, debug, info, notice, warning, error, critical")
@@ -123,7 +132,7 @@ extension ExporterOptions {
         return ExporterSettings(
             seeds: seeds, username: value(valkeyUsername, "VALKEY_USERNAME"),
             password: try readPassword(environment: environment),
-            listenHost: listen.host, listenPort: listen.port, scrapeInterval: interval,
+            listenHost: listen.host, listenPort: listen.port, maxHTTPConnections: maxConnections, scrapeInterval: interval,
             connectTimeout: connect, commandTimeout: command, slotStatsCacheTTL: cacheTTL, slotMetrics: slots,
             logLevel: level, logFormat: format)
     }

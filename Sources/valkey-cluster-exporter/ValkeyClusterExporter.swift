@@ -4,6 +4,7 @@ import Exposition
 import Foundation
 import HTTPAPI
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import ValkeyConnection
@@ -57,10 +58,14 @@ struct ValkeyClusterExporter: AsyncParsableCommand {
                              retryAfterSeconds: retryAfter, version: exporterVersion)
         let app = Application(
             router: buildRouter(api: api, exposition: exposition),
-            // Idle keep-alive connections are closed after a minute, so idle clients cannot pin file descriptors.
-            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+            // Idle keep-alive connections are closed after a minute, so idle clients cannot pin file descriptors;
+            // the guard answers parser errors, CONNECT and HTTP/1.0 the way the API promises (JSON, then close).
+            server: .guardedHTTP1(configuration: .init(idleTimeout: .seconds(60))),
+            // A cap on open HTTP connections bounds the descriptors and memory that clients can hold; beyond it,
+            // new clients wait in the kernel's listen backlog instead of being served half-way.
             configuration: .init(address: .hostname(settings.listenHost, port: settings.listenPort),
-                                 serverName: "valkey-cluster-exporter"),
+                                 serverName: "valkey-cluster-exporter",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(settings.maxHTTPConnections)),
             onServerRunning: { channel in
                 logger.info("listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
             },

@@ -78,6 +78,15 @@ struct GoldenTests {
         #expect(text.contains("valkey_up{"))
     }
 
+    @Test func unsupportedSlotStatsAreStatedNotJustMissing() throws {
+        var snapshot = try Self.snapshot()
+        snapshot.slotStats = SlotStatsTable(availability: .unsupported)
+        let text = String(buffer: MetricsRenderer(slotMetrics: .all, version: "t").render(snapshot, format: .prometheus).bytes)
+        #expect(!text.contains("valkey_slot_keys"))
+        #expect(text.contains("valkey_exporter_slot_stats_availability{state=\"unsupported\"} 1\n"))
+        #expect(text.contains("valkey_exporter_slot_stats_availability{state=\"full\"} 0\n"))
+    }
+
     @Test func keysOnlyHasNoResourceSeries() throws {
         var snapshot = try Self.snapshot()
         var table = SlotStatsTable(availability: .keysOnly)

@@ -242,12 +242,6 @@ def test_other_methods_answer_cleanly(api, method):
     assert_json_error(resp, 405, {"method_not_allowed"}, what=method)
 
 
-# Known limitations of the HTTP layer under the router (Hummingbird / SwiftNIO's HTTP/1 codec), tracked in the
-# fault issue (#4): strict xfail, so the suite fails loudly the day they are fixed and the marker must go.
-HTTP_LAYER = pytest.mark.xfail(strict=True, reason="HTTP/1 codec below the router: see README 'Behaviour under failure'")
-
-
-@HTTP_LAYER
 @pytest.mark.parametrize("target", ["127.0.0.1:1", "/api/cluster/nodes"])
 def test_connect_method_gets_a_complete_answer(api, target):
     """CONNECT is not supported; the answer must be a complete 4xx (a framed body, or the connection closed),
@@ -390,7 +384,6 @@ def test_garbage_requests(api, name):
         assert 400 <= resp["status"] < 500, describe(resp)
 
 
-@HTTP_LAYER
 def test_requests_rejected_by_the_http_parser_get_the_json_envelope(api):
     """The README promises the JSON error envelope for every error; JSONErrorMiddleware says "a client never
     gets an HTML or empty body". Requests the HTTP parser rejects before routing are the exception if their
@@ -474,7 +467,6 @@ def test_http_1_0(api):
     assert_json_error(resp, 404, {"not_found"}, what="HTTP/1.0 404")
 
 
-@HTTP_LAYER
 def test_http_1_0_without_keep_alive_is_closed_after_the_answer(api):
     """RFC 9112 section 9.3: an HTTP/1.0 request without "Connection: keep-alive" is not persistent, so the
     connection closes after the answer (a 1.0 client may read to end of stream)."""
@@ -491,6 +483,31 @@ def test_http_1_0_without_keep_alive_is_closed_after_the_answer(api):
             raise AssertionError(f"HTTP/1.0 request without keep-alive: answered {resp['head']!r} "
                                  f"(no 'Connection: close') and the connection was still open 5 s later")
         assert rest == b""
+
+
+def test_parser_errors_are_json_with_a_status_that_names_them(api):
+    """HTTP1ConnectionGuard answers what the router never sees: an oversized head is a JSON 431, a malformed
+    request line a JSON 400, and both close the connection (the parser cannot resynchronise)."""
+    big = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n"
+    for data, status, code in [(big, 431, "header_too_large"), (b"GARBAGE\r\n\r\n", 400, "bad_request")]:
+        with connect(api["port"]) as s:
+            s.sendall(data)
+            resp = recv_response(s, 10)
+            assert_json_error(resp, status, {code}, what=f"{data[:20]!r}")
+            assert resp["headers"].get("connection", "").lower() == "close", describe(resp)
+            s.settimeout(5)
+            assert s.recv(1) == b"", "connection not closed after a parser error"
+
+
+def test_parser_error_after_pipelined_requests_waits_for_their_answers(api):
+    """Two good requests and then garbage in one packet: both answers come first, in order, then the JSON 400."""
+    data = (request_bytes("GET", "/healthz") + request_bytes("GET", "/readyz") + b"GARBAGE\r\n\r\n")
+    with connect(api["port"]) as s:
+        s.sendall(data)
+        first, second, third = (recv_response(s, 10) for _ in range(3))
+        assert first["status"] == 200 and json.loads(first["body"])["data"]["live"] is True, describe(first)
+        assert second["status"] == 200 and "cycle" in json.loads(second["body"])["data"], describe(second)
+        assert_json_error(third, 400, {"bad_request"}, what="garbage after two pipelined requests")
 
 
 def test_pipelined_requests_are_answered_in_order(api):

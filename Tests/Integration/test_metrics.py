@@ -80,6 +80,7 @@ CONTRACT = {
     "valkey_exporter_last_collection_timestamp_seconds": ("gauge", "gauge", NODE),
     "valkey_exporter_last_cycle_timestamp_seconds": ("gauge", "gauge", set()),
     "valkey_exporter_series": ("gauge", "gauge", set()),
+    "valkey_exporter_slot_stats_availability": ("gauge", "gauge", {"state"}),
 }
 # Families that must have one sample per node (all 6 are up and have keys).
 EVERY_NODE = [n for n, (_, _, labels) in CONTRACT.items()

@@ -1,10 +1,12 @@
 """The process itself: readiness, flags, environment, standalone mode, shutdown, connection reuse."""
 import os
+import socket
 import re
 import subprocess
 import time
 
 from conftest import EXPORTER, REPO, STANDALONE_PORT, Exporter, cli, run
+from test_hostile_http import recv_response
 
 
 def test_503_with_retry_after_before_first_collection(hanging_server):
@@ -28,6 +30,8 @@ def test_bad_flags_exit_nonzero_naming_the_field():
         (["--valkey-address", "localhost"], "--valkey-address"),
         (["--valkey-address", "127.0.0.1:70000"], "--valkey-address"),
         (["--listen-address", "nope"], "--listen-address"),
+        (["--max-http-connections", "0"], "--max-http-connections"),
+        (["--max-http-connections", "lots"], "--max-http-connections"),
         (["--log-level", "loud"], "--log-level"),
         (["--log-format", "xml"], "--log-format"),
         (["--valkey-password-file", "/nonexistent/pw"], "--valkey-password-file"),
@@ -51,7 +55,8 @@ def test_help_documents_every_flag_and_variable():
     for text in ["--valkey-address", "VALKEY_ADDRESS", "--valkey-username", "VALKEY_USERNAME",
                  "--valkey-password-file", "VALKEY_PASSWORD_FILE", "VALKEY_PASSWORD", "--listen-address",
                  "LISTEN_ADDRESS", "--scrape-interval", "SCRAPE_INTERVAL", "--log-level", "--log-format",
-                 "--command-timeout", "--connect-timeout", "--slot-stats-cache-ttl"]:
+                 "--command-timeout", "--connect-timeout", "--slot-stats-cache-ttl",
+                 "--max-http-connections", "MAX_HTTP_CONNECTIONS"]:
         assert text in out.stdout, text
 
 
@@ -122,3 +127,30 @@ def test_sigterm_does_not_wait_for_a_hung_handshake(hanging_server):
     started = time.time()
     assert e.stop() == 0
     assert time.time() - started < 5, "shutdown waited for the 30 s handshake deadline"
+
+
+def test_http_connection_cap_queues_extra_clients(cluster):
+    """--max-http-connections 2: two idle keep-alive connections hold both slots, a third client is not served
+    (it waits in the listen backlog) until one of them closes, and is then answered normally."""
+    e = Exporter("--valkey-address", cluster.seed, "--scrape-interval", "1s", "--max-http-connections", "2")
+    try:
+        e.wait_ready()
+        holders = [socket.create_connection(("127.0.0.1", e.port), timeout=10), socket.create_connection(("127.0.0.1", e.port), timeout=10)]
+        for h in holders:  # one request each, so both connections are surely accepted and open
+            h.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert recv_response(h, 10)["status"] == 200
+        third = socket.create_connection(("127.0.0.1", e.port), timeout=10)  # the kernel completes the handshake; the exporter does not accept it yet
+        third.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        third.settimeout(1.5)
+        try:
+            early = third.recv(1)
+        except socket.timeout:
+            early = None
+        assert early is None, f"third connection served beyond the cap of 2: {early!r}"
+        holders[0].close()
+        resp = recv_response(third, 10)
+        assert resp is not None and resp["status"] == 200, "third client not served after a slot was freed"
+        third.close()
+        holders[1].close()
+    finally:
+        e.stop()

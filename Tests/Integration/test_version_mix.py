@@ -45,6 +45,7 @@ def test_valkey_8_cluster_is_fully_collected(cluster8):
         versions = set(re.findall(r'^valkey_node_info\{[^}]*version="([^"]*)"', text, re.M))
         assert versions == {"8.1.8"}, versions
         assert len(re.findall(r"^valkey_slot_keys\{", text, re.M)) == 16384
+        assert re.search(r'^valkey_exporter_slot_stats_availability\{state="full"\} 1$', text, re.M), "8.1 has full SLOT-STATS"
         assert "valkey_exporter_collection_errors_total" not in text, "no errors expected on a healthy 8.1 cluster"
     finally:
         assert e.stop() == 0
@@ -210,6 +211,10 @@ def test_redis_7_metrics_complete_without_slot_series(redis_cluster, redis_expor
             problems.append(f"{name}: {len(series(fams, name))} series, want none (Redis 7 has no SLOT-STATS)")
     if re.search(r"^valkey_slot_", text, re.M) or re.search(r"^valkey_slot_", om, re.M):
         problems.append("per-slot samples in the exposition")
+    # ...and the exposition says why: unsupported, not merely absent.
+    availability = {lbls["state"]: v for lbls, v in series(fams, "valkey_exporter_slot_stats_availability")}
+    if availability.get("unsupported") != 1 or sum(availability.values()) != 1:
+        problems.append(f"valkey_exporter_slot_stats_availability = {availability}, want unsupported=1 only")
     # Values equal redis-cli's.
     up = {lbls["node_id"]: v for lbls, v in series(fams, "valkey_up")}
     if up != {i: 1 for i in truth}:
