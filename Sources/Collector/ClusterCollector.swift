@@ -69,15 +69,15 @@ public final class ClusterCollector: Service, Sendable {
         let discovery = await Discovery(pool: pool, logger: logger).discover(candidates: candidates(previous: previous))
         let topology = discovery.topology ?? (discovery.mode == .unreachable ? previous?.topology : nil)
 
-        var plan: [(NodeAddress, [SlotRange])] = []
+        var plan: [(NodeAddress, [SlotRange], Bool)] = []
         switch discovery.mode {
         case .standalone:
-            if let source = discovery.source { plan.append((source.endpoint, [])) }
+            if let source = discovery.source { plan.append((source.endpoint, [], false)) }
         case .cluster:
             for node in topology?.nodes ?? [] where node.isConnectable {
                 guard let address = node.address else { continue }
-                let ranges = configuration.collectSlotStats && node.role == .primary ? node.slots : []
-                plan.append((address.endpoint, ranges))
+                let slotStats = configuration.collectSlotStats && node.role == .primary
+                plan.append((address.endpoint, slotStats ? node.slots : [], slotStats))
             }
         case .unreachable:
             break  // discovery already found every candidate down; do not wait on each again
@@ -85,8 +85,10 @@ public final class ClusterCollector: Service, Sendable {
 
         let collector = NodeCollector(pool: pool)
         let outcomes = await withTaskGroup(of: NodeOutcome.self, returning: [NodeAddress: NodeOutcome].self) { group in
-            for (address, ranges) in plan {
-                group.addTask { await collector.collect(address, clusterMode: discovery.mode == .cluster, slotRanges: ranges) }
+            for (address, ranges, slotStats) in plan {
+                group.addTask {
+                    await collector.collect(address, clusterMode: discovery.mode == .cluster, slotStats: slotStats, slotRanges: ranges)
+                }
             }
             var results: [NodeAddress: NodeOutcome] = [:]
             for await outcome in group { results[outcome.address] = outcome }

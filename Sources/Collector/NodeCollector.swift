@@ -17,27 +17,39 @@ struct NodeOutcome: Sendable {
     var slotStatsUnsupported = false
     /// `CLUSTER MYSHARDID` (Valkey 8+); nil on older servers and standalone.
     var shardID: String?
+    /// Keys this primary holds in slots it is importing (legacy `SETSLOT IMPORTING`), by slot. They are
+    /// in no owner's SLOT-STATS until the migration ends, so the slot table adds them to the slot's count.
+    var importedKeys: [Int: Int64] = [:]
     var duration: Duration
 }
 
-/// Collects one node: one pipelined round trip of `INFO` plus, for primaries, `CLUSTER SLOT-STATS`
-/// over each slot range the node owns.
+/// Collects one node: one pipelined round trip of `INFO` plus, for primaries, `DBSIZE` and
+/// `CLUSTER SLOT-STATS` over each slot range the node owns, inside `MULTI`/`EXEC` so they describe one instant.
+/// When a primary holds more keys than its own slots account for, it is importing slots: two more round
+/// trips (its own `CLUSTER NODES` line for the importing markers, then `CLUSTER COUNTKEYSINSLOT` for each) find
+/// those keys. That happens only while a legacy migration is in progress.
 struct NodeCollector: Sendable {
     /// The INFO sections the API and `/metrics` use; `everything` would add ~10 KB of latency stats per node.
     static let infoCommand = ["INFO", "server", "clients", "memory", "stats", "cpu", "replication", "keyspace", "cluster"]
 
     let pool: ConnectionPool
 
-    func collect(_ address: NodeAddress, clusterMode: Bool, slotRanges: [SlotRange]) async -> NodeOutcome {
+    func collect(_ address: NodeAddress, clusterMode: Bool, slotStats: Bool, slotRanges: [SlotRange]) async -> NodeOutcome {
         let started = ContinuousClock.now
         var outcome = NodeOutcome(address: address, status: .offline, duration: .zero)
         do throws(ValkeyError) {
             let connection = try await pool.connection(to: address)
             var commands = [Self.infoCommand]
             if clusterMode { commands.append(["CLUSTER", "MYSHARDID"]) }
-            let slotStatsStart = commands.count
-            for range in slotRanges {
-                commands.append(["CLUSTER", "SLOT-STATS", "SLOTSRANGE", String(range.lowerBound), String(range.upperBound)])
+            let transactionStart = commands.count
+            if slotStats {
+                // Atomic: no other client's write lands between DBSIZE and the SLOT-STATS it is compared with.
+                commands.append(["MULTI"])
+                commands.append(["DBSIZE"])
+                for range in slotRanges {
+                    commands.append(["CLUSTER", "SLOT-STATS", "SLOTSRANGE", String(range.lowerBound), String(range.upperBound)])
+                }
+                commands.append(["EXEC"])
             }
             let replies: [RESPToken]
             do throws(ValkeyError) {
@@ -59,7 +71,12 @@ struct NodeCollector: Sendable {
                 outcome.error = ValkeyError(.unexpectedReply, "INFO reply is not a string")
             }
             if clusterMode, replies[1].errorMessage == nil { outcome.shardID = replies[1].string }
-            if !slotRanges.isEmpty { readSlotStats(replies[slotStatsStart...], into: &outcome) }
+            if slotStats {
+                let keysInOwnSlots = readTransaction(replies[transactionStart...], ranges: slotRanges.count, into: &outcome)
+                if let keysInOwnSlots, keysInOwnSlots.dbsize > keysInOwnSlots.owned {
+                    outcome.importedKeys = await importedKeys(connection: connection)
+                }
+            }
         } catch {
             outcome.error = error
             // Reached but refused us, or spoke nonsense: `error`. Could not talk at all: `offline`.
@@ -70,6 +87,55 @@ struct NodeCollector: Sendable {
         }
         outcome.duration = ContinuousClock.now - started
         return outcome
+    }
+
+    /// Reads `MULTI`, `DBSIZE`, the SLOT-STATS replies and `EXEC`. Returns the node's key count and the keys its
+    /// own slots hold, or nil when either is unknown. Without permission for `MULTI`, the commands ran one by one
+    /// and their replies are read directly.
+    private func readTransaction(
+        _ replies: ArraySlice<RESPToken>, ranges: Int, into outcome: inout NodeOutcome
+    ) -> (dbsize: Int64, owned: Int64)? {
+        let multi = replies[replies.startIndex]
+        let queued = replies.dropFirst().dropLast()  // DBSIZE, then one per range
+        let results: [RESPToken]
+        if multi.errorMessage != nil {
+            results = Array(queued)
+        } else if let failed = queued.first(where: { $0.errorMessage != nil }) {
+            // Refused while queueing (unknown subcommand, NOPERM): EXEC aborts, the queueing error says why.
+            readSlotStats([failed], into: &outcome)
+            return nil
+        } else if let exec = replies.last, let array = exec.array {
+            results = Array(array)
+        } else {
+            let message = replies.last?.errorMessage ?? "EXEC reply is not an array"
+            outcome.slotStatsError = ValkeyError(.unexpectedReply, "SLOT-STATS transaction: \(message)")
+            return nil
+        }
+        guard results.count == ranges + 1 else {
+            outcome.slotStatsError = ValkeyError(.unexpectedReply, "SLOT-STATS transaction: \(results.count) replies for \(ranges + 1) commands")
+            return nil
+        }
+        readSlotStats(results.dropFirst(), into: &outcome)
+        guard let dbsize = results[0].int64, let stats = outcome.slotStats else { return nil }
+        return (dbsize, stats.reduce(0) { $0 &+ $1.keyCount })
+    }
+
+    /// Keys in the slots this node is importing: its own `CLUSTER NODES` line lists them (no other node's does).
+    /// Best effort: any failure leaves the count empty, as it was before this refinement.
+    private func importedKeys(connection: ValkeyConnection) async -> [Int: Int64] {
+        guard let nodes = try? await connection.pipeline([["CLUSTER", "NODES"]]).first?.string,
+              let topology = try? ClusterTopology(parsingClusterNodes: nodes),
+              let myself = topology.nodes.first(where: \.isMyself)
+        else { return [:] }
+        let slots = myself.migrations.filter { $0.direction == .importing }.map(\.slot)
+        guard !slots.isEmpty,
+              let counts = try? await connection.pipeline(slots.map { ["CLUSTER", "COUNTKEYSINSLOT", String($0)] })
+        else { return [:] }
+        var imported: [Int: Int64] = [:]
+        for (slot, reply) in zip(slots, counts) {
+            if let count = reply.int64, count > 0 { imported[slot] = count }
+        }
+        return imported
     }
 
     private func readSlotStats(_ replies: ArraySlice<RESPToken>, into outcome: inout NodeOutcome) {

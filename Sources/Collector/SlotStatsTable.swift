@@ -35,6 +35,14 @@ public struct SlotStatsTable: Sendable {
         owners[stat.slot] = owner
     }
 
+    /// Adds keys held by a node importing `slot` (legacy migration) to the owner's count, saturating.
+    public mutating func addImportedKeys(_ count: Int64, toSlot slot: Int) {
+        guard var stat = entries[slot] else { return }
+        let (sum, overflow) = stat.keyCount.addingReportingOverflow(count)
+        stat.keyCount = overflow ? .max : sum
+        entries[slot] = stat
+    }
+
     /// How many slots have data.
     public var reportedSlotCount: Int { entries.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
 

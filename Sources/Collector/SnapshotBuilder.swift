@@ -110,6 +110,14 @@ struct SnapshotBuilder {
                 if stat.hasResourceCounters { sawFull = true } else { sawKeysOnly = true }
             }
         }
+        // Keys a primary already received for a slot it imports are in no owner's SLOT-STATS until the
+        // migration ends; adding them keeps the slot total equal to the keys in the cluster.
+        for primary in topology.primaries {
+            guard let address = primary.address, let outcome = outcomes[address.endpoint] else { continue }
+            for (slot, count) in outcome.importedKeys where table.owners[slot] != nil && table.owners[slot] != primary.id {
+                table.addImportedKeys(count, toSlot: slot)
+            }
+        }
         if sawKeysOnly { table.availability = .keysOnly } else if sawFull { table.availability = .full } else if sawUnsupported { table.availability = .unsupported }
         return table
     }

@@ -56,6 +56,18 @@ struct SnapshotBuilderTests {
         #expect(snapshot.nodes.map(\.address?.port) == [7000, 7001, 7002])
     }
 
+    @Test func keysAlreadyOnTheImportingNodeCountForTheSlot() throws {
+        // Legacy migration of slot 100 from p1 to p2, half done: p1's SLOT-STATS has 2 keys left, p2 holds 3.
+        let s1 = [SlotStat(slot: 100, keyCount: 2)]
+        var importer = Self.online(7001, slots: [SlotStat(slot: 9000, keyCount: 4)])
+        importer.importedKeys = [100: 3, 9000: 7]  // a count for its own slot must not be added twice
+        let snapshot = try build(outcomes: [Self.online(7000, slots: s1), importer, Self.online(7002)])
+        #expect(snapshot.slotStats.entries[100]?.keyCount == 5)
+        #expect(snapshot.slotStats.owners[100]?.rawValue == Self.p1)
+        #expect(snapshot.slotStats.entries[9000]?.keyCount == 4)
+        #expect(snapshot.slotStats.totalKeys == 9)
+    }
+
     @Test func cpuPercentFromTwoSamples() throws {
         let first = try build(outcomes: [Self.online(7000, cpu: 1.0, time: 1_000_000)])
         let second = try build(outcomes: [Self.online(7000, cpu: 1.5, time: 3_000_000)], previous: first)
