@@ -1,3 +1,4 @@
+import NIOCore
 import Collector
 import Foundation
 
@@ -20,7 +21,16 @@ public struct APIContext: Sendable {
     }
 }
 
-/// Opaque holder so the cache's value type can stay internal to this module.
+/// Opaque holder so the cache's value type can stay internal to this module. The slot list (2.3 MB of JSON
+/// for all 16384 slots) is encoded once when the answer is built, not again for every cached hit.
 public struct SlotStatsAnswerBox: Sendable {
     let answer: SlotStatsAnswer
+    let slotsJSON: ByteBuffer
+
+    init(answer: SlotStatsAnswer) {
+        self.answer = answer
+        var buffer = ByteBuffer()
+        JSONWriter.write(.array(answer.slots), into: &buffer)
+        self.slotsJSON = buffer
+    }
 }

@@ -84,7 +84,8 @@ public func addAPIRoutes(to router: Router<some RequestContext>, context api: AP
         let (entry, cached) = api.slotStatsCache.value(start: range.start, end: range.end) {
             SlotStatsAnswerBox(answer: SlotStatsView.answer(snapshot, range: range))
         }
-        return APIResponse.success(SlotStatsView.data(entry.value.answer, cachedAt: cached ? entry.createdAt : nil))
+        return APIResponse.success(SlotStatsView.data(
+            entry.value.answer, cachedAt: cached ? entry.createdAt : nil, encodedSlots: entry.value.slotsJSON))
     }
 }
 

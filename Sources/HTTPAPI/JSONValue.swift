@@ -1,3 +1,5 @@
+import NIOCore
+
 /// A JSON document with ordered object keys and explicit nulls.
 ///
 /// The API seeds show fields in a fixed order and `null` where a value is unknown (`cache_timestamp`,
@@ -11,6 +13,8 @@ public indirect enum JSONValue: Sendable, Hashable {
     case double(Double)
     case bool(Bool)
     case null
+    /// Already-encoded JSON, written verbatim: a large part of an answer encoded once and served many times.
+    case raw(ByteBuffer)
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
@@ -21,6 +25,7 @@ public indirect enum JSONValue: Sendable, Hashable {
         case let (.double(a), .double(b)): return a == b
         case let (.bool(a), .bool(b)): return a == b
         case (.null, .null): return true
+        case let (.raw(a), .raw(b)): return a == b
         default: return false
         }
     }
@@ -34,6 +39,7 @@ public indirect enum JSONValue: Sendable, Hashable {
         case .double(let d): hasher.combine(d)
         case .bool(let b): hasher.combine(b)
         case .null: hasher.combine(0)
+        case .raw(let bytes): hasher.combine(bytes)
         }
     }
 

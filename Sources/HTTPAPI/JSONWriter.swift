@@ -37,6 +37,8 @@ public enum JSONWriter {
             }
         case .bool(let flag):
             buffer.writeString(flag ? "true" : "false")
+        case .raw(var bytes):
+            buffer.writeBuffer(&bytes)
         case .null:
             buffer.writeString("null")
         }

@@ -1,6 +1,7 @@
 import ClusterModel
 import Collector
 import Foundation
+import NIOCore
 
 /// The cacheable part of a `/api/cluster/slot-stats` answer: everything except `cached` / `cache_timestamp`.
 struct SlotStatsAnswer: Sendable {
@@ -54,9 +55,9 @@ enum SlotStatsView {
             note: notes.isEmpty ? nil : notes.joined(separator: "; "))
     }
 
-    static func data(_ answer: SlotStatsAnswer, cachedAt: Date?) -> JSONValue {
+    static func data(_ answer: SlotStatsAnswer, cachedAt: Date?, encodedSlots: ByteBuffer? = nil) -> JSONValue {
         var members: [(String, JSONValue)] = [
-            ("slots", .array(answer.slots)),
+            ("slots", encodedSlots.map(JSONValue.raw) ?? .array(answer.slots)),
             ("total_slots", .int(answer.slots.count)),
             ("start_slot", answer.startSlot.map { .int($0) } ?? .null),
             ("end_slot", answer.endSlot.map { .int($0) } ?? .null),

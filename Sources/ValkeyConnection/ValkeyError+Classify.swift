@@ -16,6 +16,9 @@ extension ValkeyError {
         switch error {
         case let error as ValkeyError:
             return error
+        case let error as RESPParsingError where error.code == .truncated:
+            // The peer closed (or died) in the middle of a reply: a broken connection, not a bad server.
+            return ValkeyError(.reset, "connection closed in the middle of a reply (\(error.offset) bytes of it received)")
         case let error as RESPParsingError:
             return ValkeyError(.protocol, "invalid reply: \(error)")
         case ChannelError.connectTimeout:

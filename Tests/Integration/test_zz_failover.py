@@ -14,7 +14,8 @@ Besides the plain kill/failover/rejoin, two harder cases of "a primary killed mi
   slots are absent from /api/cluster/slot-stats, with a note counting them, until its replica takes them
   over; never half of them, never twice), the others keep being collected, the exporter stays up and small,
   and after the failover and the node's restart everything is whole again with the node as a replica.
-  A reply cut by a FIN is reported as `error` / `protocol` today: pinned as a strict xfail (`ExporterBug`).
+  A reply cut by a FIN is `offline` / `reset` too (it was `error` / `protocol` until RESPParsingError.truncated
+  was classified as a reset: found by this test).
 - the time the exporter needs to report a failover, next to the time the cluster itself needs to do it
   (printed as `[failover-timing]` lines).
 
@@ -372,26 +373,17 @@ class ExporterBug(AssertionError):
     still fails it for real, and the test XPASSes (failing, as strict) once the bug is fixed."""
 
 
-# A reply cut by an orderly close (FIN) before its end: NIO hands the decoder the end of stream, the decoder
-# throws RESPParsingError.truncated, and ValkeyError.classify maps every RESPParsingError to `protocol`
-# (ValkeyChannelHandler.errorCaught), before channelInactive could say `reset`. The node is then shown as
-# `error` / `protocol` ("invalid reply: RESP parsing error: truncated reply at byte N"): a server that spoke
-# nonsense, instead of `offline` / `reset` as README's "a node is killed" row says.
-TRUNCATED_IS_PROTOCOL = ("exporter bug: a reply cut by the server's close is reported as status `error`, reason "
-                         "`protocol` (RESPParsingError.truncated), instead of `offline` / `reset`")
-
-
+# A reply cut by an orderly close (FIN) before its end: NIO hands the decoder the end of stream and the decoder
+# throws RESPParsingError.truncated, which ValkeyError.classify reports as `reset` (it used to say `protocol`,
+# as if the server had spoken nonsense).
 def check_cut_cycle(node, bugs):
     """The node in the cycle whose reply was cut: `offline` with a bounded transport reason."""
-    if node["status"] == "error" and node["error"]["reason"] == "protocol" and "truncated" in node["error"]["message"]:
-        bugs.append(f"{TRUNCATED_IS_PROTOCOL}: got {node['status']} {node['error']}")
-        return
     assert node["status"] == "offline" and node["error"]["reason"] in REASONS, node
 
 
 @pytest.mark.parametrize("how", [
     "rst",
-    pytest.param("fin", marks=pytest.mark.xfail(strict=True, raises=ExporterBug, reason=TRUNCATED_IS_PROTOCOL)),
+    "fin",
 ])
 def test_reply_cut_mid_flight(cluster, own_exporter, how):
     """The proxy resets (`rst`) or closes (`fin`) the exporter's connection while a ~590 KB SLOT-STATS reply
@@ -453,11 +445,10 @@ def test_reply_cut_mid_flight(cluster, own_exporter, how):
 
 # ---------------------------------------------------------------- primary killed mid-reply
 
-@pytest.mark.xfail(strict=True, raises=ExporterBug, reason=TRUNCATED_IS_PROTOCOL)
 def test_primary_killed_mid_reply_then_failover_then_rejoin(cluster, own_exporter):
     """SIGKILL of a primary while its ~590 KB reply is partly delivered: `offline` with a bounded reason, no
     partial slot data, the others keep updating, bounded memory; the replica reported as primary, and the node
-    as a replica once it restarts. Everything but the reason of the cut cycle passes today (see ExporterBug)."""
+    as a replica once it restarts."""
     e = own_exporter
     victim_id, victim_port, replica_id, _ = pick_victim(cluster)
     nodes = cluster.nodes()
