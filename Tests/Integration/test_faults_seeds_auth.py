@@ -124,3 +124,28 @@ def test_acl_user_missing_on_one_node_and_noperm_for_slot_stats(cluster):
     finally:
         for p in ports:
             cli(p, "ACL", "DELUSER", "exporter-noperm", "exporter-partial")
+
+
+def test_user_without_multi_still_gets_every_slot(cluster):
+    """A user allowed everything but MULTI/EXEC: the primaries' DBSIZE + SLOT-STATS transaction is refused at
+    MULTI, the commands run one by one instead, and every slot is still collected once, with no error counted."""
+    for p in cluster.ports:
+        cli(p, "ACL", "SETUSER", "exporter-nomulti", "on", ">nm-pass", "+@all", "-multi", "-exec", "~*")
+    try:
+        e = Exporter("--valkey-address", cluster.seed, "--scrape-interval", "1s", "--valkey-username", "exporter-nomulti",
+                     env={"VALKEY_PASSWORD": "nm-pass"})
+        try:
+            e.wait_ready()
+            e.wait_for(lambda b: sum(n["status"] == "online" for n in b["data"]["nodes"]) == 6, what="six online")
+            slots = e.get("/api/cluster/slot-stats")[2]["data"]
+            assert slots["total_slots"] == 16384 and "note" not in slots, {k: v for k, v in slots.items() if k != "slots"}
+            dbsize = sum(int(cli(p, "DBSIZE")) for p in cluster.live_primary_ports())
+            assert sum(s["key_count"] for s in slots["slots"]) == dbsize
+            text = e.get("/metrics")[2]
+            assert "valkey_exporter_collection_errors_total" not in text, re.findall(r"^valkey_exporter_collection_errors.*$", text, re.M)
+            assert 'valkey_exporter_slot_stats_availability{state="full"} 1' in text
+        finally:
+            assert e.stop() == 0
+    finally:
+        for p in cluster.ports:
+            cli(p, "ACL", "DELUSER", "exporter-nomulti")
