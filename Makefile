@@ -26,6 +26,7 @@ tools: $(VENV)/.installed
 	scripts/install-tools.sh
 	scripts/install-prometheus.sh
 	scripts/install-redis.sh
+	scripts/install-tls-tools.sh
 
 # Rebuilt when the Makefile (and so the pins) changes.
 $(VENV)/.installed: Makefile
