@@ -81,7 +81,9 @@ struct NodeCollector: Sendable {
             outcome.error = error
             // Reached but refused us, or spoke nonsense: `error`. Could not talk at all: `offline`.
             switch error.reason {
-            case .auth, .noperm, .protocol, .unexpectedReply, .serverError, .loading, .tls: outcome.status = .error
+            case .auth, .noperm, .protocol, .unexpectedReply, .serverError, .loading, .tls, .tlsUntrusted, .tlsExpired,
+                 .tlsHostname, .tlsClientCertificate, .tlsVersion:
+                outcome.status = .error
             default: outcome.status = .offline
             }
         }

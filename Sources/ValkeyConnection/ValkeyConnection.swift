@@ -43,12 +43,18 @@ public final class ValkeyConnection: Sendable {
     ) async throws(ValkeyError) -> ValkeyConnection {
         let limits = configuration.limits
         let health = ConnectionHealth()
+        let tls = configuration.tls
+        let diagnosis = TLSDiagnosis()
         let bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(.nanoseconds(Int64(configuration.connectTimeout.nanoseconds)))
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // The TLS handshake runs before HELLO, inside the same connect deadline.
+                        try channel.pipeline.syncOperations.addHandler(tls.makeHandler(host: host, diagnosis: diagnosis))
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(RESPTokenDecoder(limits: limits)))
                     try channel.pipeline.syncOperations.addHandler(ValkeyChannelHandler(health: health))
@@ -83,7 +89,8 @@ public final class ValkeyConnection: Sendable {
                 health: health, protocolVersion: version, commandTimeout: configuration.commandTimeout)
         } catch {
             await provisional.close()
-            throw error
+            // Our certificate verifier knows more than BoringSSL's "certificate verify failed".
+            throw diagnosis.error ?? error
         }
     }
 

@@ -16,6 +16,8 @@ public struct ValkeyConnectionConfiguration: Sendable {
     public var limits: RESPLimits
     /// Ask for RESP3 with `HELLO 3`; falls back to RESP2 when the server does not know HELLO.
     public var preferRESP3: Bool
+    /// TLS for every connection, or plaintext when nil. Never both: there is no fallback.
+    public var tls: ValkeyTLS?
 
     public init(
         username: String? = nil,
@@ -24,7 +26,8 @@ public struct ValkeyConnectionConfiguration: Sendable {
         connectTimeout: Duration = .seconds(2),
         commandTimeout: Duration = .seconds(5),
         limits: RESPLimits = .exporter,
-        preferRESP3: Bool = true
+        preferRESP3: Bool = true,
+        tls: ValkeyTLS? = nil
     ) {
         self.username = username
         self.password = password
@@ -33,6 +36,7 @@ public struct ValkeyConnectionConfiguration: Sendable {
         self.commandTimeout = commandTimeout
         self.limits = limits
         self.preferRESP3 = preferRESP3
+        self.tls = tls
     }
 }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RESP
 
 #if canImport(Glibc)
@@ -44,6 +45,8 @@ extension ValkeyError {
             return ValkeyError(.reset, "connection closed")
         case is NIOConnectionError:
             return ValkeyError(.unreachable, "could not connect")
+        case is NIOSSLError, is NIOSSLExtraError, is BoringSSLError:
+            return classifyTLS(String(describing: error))
         default:
             let text = String(describing: error)
             if text.contains("NXDOMAIN") || text.lowercased().contains("resolve") {
@@ -54,5 +57,33 @@ extension ValkeyError {
             }
             return ValkeyError(.reset, String(text.prefix(200)))
         }
+    }
+
+    /// TLS failures by what the user must fix. BoringSSL names them in its error strings; the certificate checks
+    /// that it lumps together as CERTIFICATE_VERIFY_FAILED are told apart by our own verifier (``ValkeyTLS``).
+    static func classifyTLS(_ text: String) -> ValkeyError {
+        func has(_ words: String...) -> Bool { words.contains { text.contains($0) } }
+        if has("failedToValidateHostname") {
+            return ValkeyError(.tlsHostname, "the node's certificate does not name the node (or --valkey-tls-server-name)")
+        }
+        if has("CERTIFICATE_REQUIRED", "PEER_DID_NOT_RETURN_A_CERTIFICATE") {
+            return ValkeyError(.tlsClientCertificate, "the node requires a client certificate")
+        }
+        if has("ALERT_UNKNOWN_CA", "ALERT_BAD_CERTIFICATE", "ALERT_CERTIFICATE_UNKNOWN", "ALERT_ACCESS_DENIED") {
+            return ValkeyError(.tlsClientCertificate, "the node rejected our client certificate")
+        }
+        if has("PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL") {
+            return ValkeyError(.tlsVersion, "no TLS version accepted by both sides (see --valkey-tls-min-version)")
+        }
+        if has("CERTIFICATE_VERIFY_FAILED") {
+            return ValkeyError(.tlsUntrusted, "the node's certificate could not be verified")
+        }
+        if has("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_TOO_LARGE") {
+            return ValkeyError(.tls, "the node did not answer with TLS (a plaintext port?)")
+        }
+        if has("uncleanShutdown") {
+            return ValkeyError(.tls, "the node closed the TLS connection without close_notify")
+        }
+        return ValkeyError(.tls, "TLS error: \(text.prefix(200))")
     }
 }

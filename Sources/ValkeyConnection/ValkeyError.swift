@@ -31,13 +31,24 @@ public struct ValkeyError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unexpectedReply = Reason("unexpected_reply")
         /// The connection was closed by us (shutdown).
         public static let closed = Reason("closed")
-        /// TLS handshake or verification failed.
+        /// TLS failed for another reason than the ones below (e.g. the port does not speak TLS).
         public static let tls = Reason("tls")
+        /// The node's certificate is not signed by a trusted CA.
+        public static let tlsUntrusted = Reason("tls_untrusted")
+        /// The node's certificate expired (or is not valid yet).
+        public static let tlsExpired = Reason("tls_expired")
+        /// The node's certificate does not name the node (or `--valkey-tls-server-name`).
+        public static let tlsHostname = Reason("tls_hostname")
+        /// The node wants a client certificate we did not send, or rejected the one we sent.
+        public static let tlsClientCertificate = Reason("tls_client_certificate")
+        /// No TLS version both sides accept.
+        public static let tlsVersion = Reason("tls_version")
 
         /// Every reason, for exposing zero-valued series and for tests.
         public static let all: [Reason] = [
             .timeout, .refused, .reset, .unreachable, .auth, .noperm, .protocol, .loading,
-            .serverError, .unexpectedReply, .closed, .tls,
+            .serverError, .unexpectedReply, .closed, .tls, .tlsUntrusted, .tlsExpired, .tlsHostname,
+            .tlsClientCertificate, .tlsVersion,
         ]
     }
 

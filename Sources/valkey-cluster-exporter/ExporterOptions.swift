@@ -22,6 +22,27 @@ struct ExporterOptions: ParsableArguments {
         valueName: "path"))
     var valkeyPasswordFile: String?
 
+    @Flag(name: .customLong("valkey-tls"), help: "Connect to every node with TLS (implied by any --valkey-tls-* option). Env VALKEY_TLS=true. Never falls back to plaintext.")
+    var valkeyTLS = false
+
+    @Option(name: .customLong("valkey-tls-ca-file"), help: ArgumentHelp("PEM CA certificate(s) that sign the nodes' certificates; default: the system trust store. Env VALKEY_TLS_CA_FILE.", valueName: "path"))
+    var valkeyTLSCAFile: String?
+
+    @Option(name: .customLong("valkey-tls-cert-file"), help: ArgumentHelp("PEM client certificate for mutual TLS (with --valkey-tls-key-file). Env VALKEY_TLS_CERT_FILE.", valueName: "path"))
+    var valkeyTLSCertFile: String?
+
+    @Option(name: .customLong("valkey-tls-key-file"), help: ArgumentHelp("Unencrypted PEM private key of the client certificate. Env VALKEY_TLS_KEY_FILE.", valueName: "path"))
+    var valkeyTLSKeyFile: String?
+
+    @Option(name: .customLong("valkey-tls-server-name"), help: "Name to send with SNI and to verify every node's certificate against, instead of the node's address. Env VALKEY_TLS_SERVER_NAME.")
+    var valkeyTLSServerName: String?
+
+    @Option(name: .customLong("valkey-tls-min-version"), help: "Lowest TLS version offered: 1.2 or 1.3. Env VALKEY_TLS_MIN_VERSION. Default 1.2.")
+    var valkeyTLSMinVersion: String?
+
+    @Flag(name: .customLong("valkey-tls-insecure-skip-verify"), help: "Do not verify the nodes' certificates (testing only; logged as a warning at start). Env VALKEY_TLS_INSECURE_SKIP_VERIFY=true.")
+    var valkeyTLSInsecureSkipVerify = false
+
     @Option(name: .customLong("listen-address"), help: "HTTP listen address host:port. Env LISTEN_ADDRESS. Default 127.0.0.1:9839 (loopback only).")
     var listenAddress: String?
 
@@ -57,6 +78,7 @@ struct ExporterSettings: Sendable {
     var seeds: [NodeAddress]
     var username: String?
     var password: Secret?
+    var tls: ValkeyTLS?
     var listenHost: String
     var listenPort: Int
     var maxHTTPConnections: Int
@@ -127,11 +149,47 @@ extension ExporterOptions {
         guard let slots = SlotMetricsSelection(parsing: slotText) else {
             throw SettingsError(description: "--slot-metrics (SLOT_METRICS): '\(slotText)' is not all, none or top:N[:keys|cpu|network] with N in 1...16384")
         }
+        func enabled(_ flag: Bool, _ env: String) throws -> Bool {
+            if flag { return true }
+            guard let text = environment[env], !text.isEmpty else { return false }
+            switch text.lowercased() {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw SettingsError(description: "\(env): '\(text)' is not true or false")
+            }
+        }
+        let tlsFiles = (ca: value(valkeyTLSCAFile, "VALKEY_TLS_CA_FILE"), cert: value(valkeyTLSCertFile, "VALKEY_TLS_CERT_FILE"),
+                        key: value(valkeyTLSKeyFile, "VALKEY_TLS_KEY_FILE"))
+        let serverName = value(valkeyTLSServerName, "VALKEY_TLS_SERVER_NAME")
+        let minVersionText = value(valkeyTLSMinVersion, "VALKEY_TLS_MIN_VERSION")
+        let insecure = try enabled(valkeyTLSInsecureSkipVerify, "VALKEY_TLS_INSECURE_SKIP_VERIFY")
+        let tlsWanted = try enabled(valkeyTLS, "VALKEY_TLS") || insecure || tlsFiles.ca != nil || tlsFiles.cert != nil
+            || tlsFiles.key != nil || serverName != nil || minVersionText != nil
+        var tls: ValkeyTLS?
+        if tlsWanted {
+            guard let minVersion = ValkeyTLS.MinimumVersion(rawValue: minVersionText ?? "1.2") else {
+                throw SettingsError(description: "--valkey-tls-min-version (VALKEY_TLS_MIN_VERSION): '\(minVersionText ?? "")' is not 1.2 or 1.3")
+            }
+            do {
+                tls = try ValkeyTLS(caFile: tlsFiles.ca, certificateFile: tlsFiles.cert, keyFile: tlsFiles.key,
+                                    serverName: serverName, minimumVersion: minVersion, insecureSkipVerify: insecure)
+            } catch {
+                let flag: String
+                switch error.field {
+                case .caFile: flag = "--valkey-tls-ca-file (VALKEY_TLS_CA_FILE)"
+                case .certificateFile: flag = "--valkey-tls-cert-file (VALKEY_TLS_CERT_FILE)"
+                case .keyFile: flag = "--valkey-tls-key-file (VALKEY_TLS_KEY_FILE)"
+                case .serverName: flag = "--valkey-tls-server-name (VALKEY_TLS_SERVER_NAME)"
+                }
+                throw SettingsError(description: "\(flag): \(error.message)")
+            }
+        }
+
         let cacheTTL = try duration(slotStatsCacheTTL, "slot-stats-cache-ttl", "SLOT_STATS_CACHE_TTL", default: .seconds(30), allowZero: true)
 
         return ExporterSettings(
             seeds: seeds, username: value(valkeyUsername, "VALKEY_USERNAME"),
-            password: try readPassword(environment: environment),
+            password: try readPassword(environment: environment), tls: tls,
             listenHost: listen.host, listenPort: listen.port, maxHTTPConnections: maxConnections, scrapeInterval: interval,
             connectTimeout: connect, commandTimeout: command, slotStatsCacheTTL: cacheTTL, slotMetrics: slots,
             logLevel: level, logFormat: format)

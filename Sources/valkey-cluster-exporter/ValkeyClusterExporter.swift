@@ -44,10 +44,13 @@ struct ValkeyClusterExporter: AsyncParsableCommand {
                            metadata: ["scrape_interval": "\(settings.scrapeInterval)"])
         }
 
+        if settings.tls?.insecureSkipVerify == true {
+            logger.warning("TLS certificate verification is OFF (--valkey-tls-insecure-skip-verify): any server can impersonate the nodes")
+        }
         let store = SnapshotStore()
         let connection = ValkeyConnectionConfiguration(
             username: settings.username, password: settings.password,
-            connectTimeout: settings.connectTimeout, commandTimeout: settings.commandTimeout)
+            connectTimeout: settings.connectTimeout, commandTimeout: settings.commandTimeout, tls: settings.tls)
         let exposition = ExpositionStore(renderer: MetricsRenderer(slotMetrics: settings.slotMetrics, version: exporterVersion))
         let collector = ClusterCollector(
             // SLOT-STATS is collected even with --slot-metrics none: /api/cluster/slot-stats serves it.
@@ -77,6 +80,7 @@ struct ValkeyClusterExporter: AsyncParsableCommand {
             "scrape_interval": "\(settings.scrapeInterval)",
             "slot_metrics": "\(settings.slotMetrics)",
             "auth": "\(settings.password == nil ? "none" : (settings.username ?? "default"))",
+            "tls": "\(settings.tls == nil ? "off" : (settings.tls!.insecureSkipVerify ? "on, unverified" : "on"))",
         ])
         let group = ServiceGroup(
             configuration: .init(
