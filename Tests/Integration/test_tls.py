@@ -92,9 +92,10 @@ def test_bad_node_certificate_is_reported_for_that_node_only(vk, tls_certs, cert
         vk.set_terminator(bad, cert=cert)
         nodes = wait_statuses(e, {**{p: ONLINE for p in vk.ports if p != bad}, bad: ("error", reason)})
         print(f"\n[tls] {cert}: {nodes[bad]['error']}")
-        m = re.search(r'^valkey_exporter_collection_errors_total\{[^}]*addr="127\.0\.0\.1:%d"[^}]*reason="(\w+)"\}' % bad,
-                      e.get("/metrics")[2], re.M)
-        assert m and m.group(1) == reason
+        # (A `refused` may be counted too: the terminator restarts to switch its certificate.)
+        reasons = re.findall(r'^valkey_exporter_collection_errors_total\{[^}]*addr="127\.0\.0\.1:%d"[^}]*reason="(\w+)"\}' % bad,
+                             e.get("/metrics")[2], re.M)
+        assert reason in reasons, reasons
         vk.reset_terminators(bad)
         wait_statuses(e, {p: ONLINE for p in vk.ports})
     finally:
@@ -135,26 +136,26 @@ def test_mutual_tls(vk, tls_certs):
 
 
 def test_server_name_override(vk, tls_certs):
-    # server.pem names valkey.test: checking every node against that name instead of its IP works...
-    e = tls_exporter(vk, tls_certs, "--valkey-tls-server-name", "valkey.test")
+    """A node whose certificate names only wrong.example (no IP SAN): verified with --valkey-tls-server-name
+    wrong.example, refused (tls_hostname) with another name. swift-nio-ssl accepts a certificate whose SANs match
+    either the server name or the address connected to, so the other nodes (server.pem has IP:127.0.0.1) pass."""
+    node = vk.ports[5]
+    vk.set_terminator(node, cert="wronghost")
     try:
-        e.wait_ready()
-        wait_statuses(e, {p: ONLINE for p in vk.ports})
+        e = tls_exporter(vk, tls_certs, "--valkey-tls-server-name", "wrong.example")
+        try:
+            e.wait_ready()
+            wait_statuses(e, {p: ONLINE for p in vk.ports})
+        finally:
+            assert e.stop() == 0
+        e = tls_exporter(vk, tls_certs, "--valkey-tls-server-name", "other.example")
+        try:
+            e.wait_ready()
+            wait_statuses(e, {**{p: ONLINE for p in vk.ports if p != node}, node: ("error", "tls_hostname")})
+        finally:
+            assert e.stop() == 0
     finally:
-        assert e.stop() == 0
-    # ...and a name the certificates do not carry fails on every node with tls_hostname.
-    e = tls_exporter(vk, tls_certs, "--valkey-tls-server-name", "other.example")
-    try:
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            status, _, body = e.get("/api/cluster/nodes/metrics")
-            if status == 503 and body.get("error", {}).get("code") == "cluster_unreachable":
-                break
-            time.sleep(0.3)
-        assert status == 503, body
-        assert "tls_hostname" in e.log(), e.log()[-2000:]
-    finally:
-        assert e.stop() == 0
+        vk.reset_terminators(node)
 
 
 def test_minimum_tls_version(vk, tls_certs):
@@ -175,9 +176,10 @@ def test_minimum_tls_version(vk, tls_certs):
 def test_tls_to_a_plaintext_port_fails_within_the_deadline_and_never_falls_back(vk, tls_certs):
     plain = vk.node_ports[0]
     before = int(re.search(r"cmdstat_info:calls=(\d+)", vk.plain_cli(plain, "INFO", "commandstats")).group(1))
+    started = time.time()
     e = tls_exporter(vk, tls_certs, seed=f"127.0.0.1:{plain}")
     try:
-        started = time.time()
+        e.wait_listening()
         status, body = None, None
         while time.time() < started + 10:
             status, _, body = e.get("/api/cluster/nodes")
