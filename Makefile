@@ -14,13 +14,14 @@ RUN_BASE_PORT ?= 7000
 RUN_LISTEN ?= 127.0.0.1:9839
 RUN_INTERVAL ?= 5s
 
-.PHONY: help tools build build-release run test unit-test integration-test cluster-up cluster-down clean bench-cycle bench-metrics fuzz fuzz-libfuzzer
+.PHONY: help tools build build-release run test unit-test integration-test cluster-up cluster-down clean bench-cycle bench-metrics fuzz fuzz-libfuzzer soak
 
 help:
 	@echo "make run    start a local 6-node Valkey cluster with data and the exporter against it"
 	@echo "make test   everything CI checks: unit tests, live-server tests, integration tests"
 	@echo "make tools  install Valkey, the Python test runner (.tools/) and Prometheus + promtool (apt)"
 	@echo "make fuzz   long fuzz campaign of the parsers (release; FUZZ_ITERATIONS, FUZZ_SEED); fuzz-libfuzzer: coverage-guided"
+	@echo "make soak   SOAK_MINUTES (30) of collection every SOAK_INTERVAL (200ms) with faults; RSS slope, fd and connection growth"
 
 tools: $(VENV)/.installed
 	scripts/install-tools.sh
@@ -75,6 +76,16 @@ bench-metrics: tools
 	$(SWIFT) build -c release
 	.build/release/RenderBenchmark
 	python3 Benchmarks/metrics_latency.py --exporter .build/release/valkey-cluster-exporter
+
+# Soak (not part of `make test`): its own cluster on ports 7800-7805, the release exporter for SOAK_MINUTES (fractions
+# allowed) at SOAK_INTERVAL with faults every minute and light HTTP load; prints RSS / fds / connections per node
+# every 10 s and the RSS slope in KiB/hour; fails on a slope over 12 MiB/h, fd growth or a node without exactly one
+# exporter connection. Ctrl-C stops the exporter and the cluster.
+SOAK_MINUTES ?= 30
+SOAK_INTERVAL ?= 200ms
+soak: tools build-release
+	source scripts/tools-env.sh && $(PYTHON) scripts/soak.py --exporter $(RELEASE_EXPORTER) \
+		--minutes $(SOAK_MINUTES) --interval $(SOAK_INTERVAL)
 
 # Long fuzz campaign: the FuzzTests properties (RESP decoder, SLOT-STATS, CLUSTER NODES, INFO, addresses, slot
 # ranges) with FUZZ_ITERATIONS each, in a release build of its own (.build-fuzz, so `build-release` stays cached).
