@@ -61,6 +61,11 @@ public final class ClusterCollector: Service, Sendable {
         logger.info("collector stopped; connections closed")
     }
 
+    /// Uses `password` for connections opened from now on; open connections are kept.
+    public func updatePassword(_ password: Secret?) async {
+        await pool.updatePassword(password)
+    }
+
     /// Runs one full cycle and returns its snapshot without publishing it.
     public func runCycle() async -> ClusterSnapshot {
         let startedAt = Date()

@@ -9,7 +9,7 @@ import ValkeyConnection
 /// is collected by one task at a time, so a connection is never shared by two pipelines.
 actor ConnectionPool {
     private var connections: [NodeAddress: ValkeyConnection] = [:]
-    private let configuration: ValkeyConnectionConfiguration
+    private var configuration: ValkeyConnectionConfiguration
     private let logger: Logger
     /// Nodes that rejected our credentials: no new login before `retryAt`.
     private var authFailures: [NodeAddress: (count: Int, retryAt: ContinuousClock.Instant)] = [:]
@@ -59,6 +59,14 @@ actor ConnectionPool {
         connections[address] = connection
         logger.debug("connected", metadata: ["node": "\(address)", "resp": "\(connection.protocolVersion)"])
         return connection
+    }
+
+    /// New credentials (SIGHUP re-read the password file). Open connections stay as they are: they are
+    /// authenticated already, and dropping them would cost every node a reconnect for nothing. Nodes that
+    /// refused the old password may try the new one at once instead of waiting out their backoff.
+    func updatePassword(_ password: Secret?) {
+        configuration.password = password
+        authFailures.removeAll()
     }
 
     /// Closes and forgets the connection to `address` (after a timeout or protocol error).

@@ -78,6 +78,8 @@ struct ExporterSettings: Sendable {
     var seeds: [NodeAddress]
     var username: String?
     var password: Secret?
+    /// Where the password came from, when a file: SIGHUP re-reads it.
+    var passwordFile: String?
     var tls: ValkeyTLS?
     var listenHost: String
     var listenPort: Int
@@ -189,7 +191,9 @@ extension ExporterOptions {
 
         return ExporterSettings(
             seeds: seeds, username: value(valkeyUsername, "VALKEY_USERNAME"),
-            password: try readPassword(environment: environment), tls: tls,
+            password: try readPassword(environment: environment),
+            passwordFile: valkeyPasswordFile ?? environment["VALKEY_PASSWORD_FILE"].flatMap { $0.isEmpty ? nil : $0 },
+            tls: tls,
             listenHost: listen.host, listenPort: listen.port, maxHTTPConnections: maxConnections, scrapeInterval: interval,
             connectTimeout: connect, commandTimeout: command, slotStatsCacheTTL: cacheTTL, slotMetrics: slots,
             logLevel: level, logFormat: format)
@@ -197,7 +201,7 @@ extension ExporterOptions {
 
     /// The password from `--valkey-password-file` / `VALKEY_PASSWORD_FILE`, else `VALKEY_PASSWORD`.
     /// Error messages name the file, never its content.
-    private func readPassword(environment: [String: String]) throws -> Secret? {
+    func readPassword(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Secret? {
         let file = valkeyPasswordFile ?? environment["VALKEY_PASSWORD_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else {

@@ -86,6 +86,8 @@ struct ValkeyClusterExporter: AsyncParsableCommand {
             configuration: .init(
                 services: [
                     .init(service: collector),
+                    .init(service: PasswordReloader(options: options, passwordFile: settings.passwordFile,
+                                                    collector: collector, logger: logger)),
                     .init(service: app, successTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

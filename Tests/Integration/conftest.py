@@ -8,6 +8,7 @@ import gzip
 import http.client as httpclient
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -243,7 +244,19 @@ class Cluster:
         self.seed = f"127.0.0.1:{base_port}"
 
     def sh(self, *args, timeout=120):
-        return run("scripts/cluster.sh", *args, "--base-port", self.base_port, timeout=timeout).stdout
+        out = run("scripts/cluster.sh", *args, "--base-port", self.base_port, timeout=timeout).stdout
+        if args and args[0] == "restart-node" and getattr(self, "exporter_password", None):
+            # A restarted node has lost its in-memory ACL users: give it the exporter user back.
+            deadline = time.time() + 30
+            while True:
+                try:
+                    create_exporter_user(args[1], self.exporter_password)
+                    break
+                except AssertionError:
+                    if time.time() > deadline:
+                        raise
+                    time.sleep(0.2)
+        return out
 
     def nodes(self):
         """CLUSTER NODES from a live node, parsed into dicts keyed by node id."""
@@ -269,6 +282,22 @@ class Cluster:
         return [int(p) for p in self.sh("primaries").split()]
 
 
+# The least the exporter needs (README "Security"). The session cluster creates this user on every node at start-up
+# and the session exporter logs in as it, so every test that uses that exporter runs with exactly these permissions.
+EXPORTER_ACL = ("-@all +hello +auth +client|setname +info +dbsize +multi +exec +cluster|nodes +cluster|info "
+                "+cluster|myshardid +cluster|slot-stats +cluster|countkeysinslot")
+EXPORTER_USER = "exporter"
+PASSWORD_FILE = REPO / ".run" / "exporter-password"
+
+
+def create_exporter_user(port, password):
+    """ACL SETUSER through stdin, so the password is not in valkey-cli's arguments."""
+    command = f"ACL SETUSER {EXPORTER_USER} reset on >{password} {EXPORTER_ACL}\n"
+    out = subprocess.run([VALKEY_CLI, "-h", "127.0.0.1", "-p", str(port)], input=command, capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode == 0 and out.stdout.strip() == "OK", (port, out.stdout, out.stderr)
+
+
 @pytest.fixture(scope="session")
 def cluster():
     for binary in (EXPORTER, VALKEY_CLI):
@@ -277,13 +306,21 @@ def cluster():
     run("scripts/cluster.sh", "stop", "--base-port", BASE_PORT)
     c.sh("start")
     c.sh("load", "--keys", "10000")
+    password = secrets.token_hex(16)
+    PASSWORD_FILE.parent.mkdir(exist_ok=True)
+    PASSWORD_FILE.write_text(password + "\n")
+    PASSWORD_FILE.chmod(0o600)
+    for port in c.ports:
+        create_exporter_user(port, password)
+    c.exporter_password = password
     yield c
     run("scripts/cluster.sh", "stop", "--base-port", BASE_PORT)
 
 
 @pytest.fixture(scope="session")
 def exporter(cluster):
-    e = Exporter("--valkey-address", cluster.seed, "--scrape-interval", "1s", "--log-level", "debug")
+    e = Exporter("--valkey-address", cluster.seed, "--scrape-interval", "1s", "--log-level", "debug",
+                 "--valkey-username", EXPORTER_USER, "--valkey-password-file", PASSWORD_FILE)
     e.wait_ready()
     # Two cycles so CPU rates exist.
     e.wait_for(lambda b: all(n["cpu"] and n["cpu"]["percent"] is not None for n in b["data"]["nodes"]),

@@ -5,7 +5,7 @@ import re
 import subprocess
 import time
 
-from conftest import EXPORTER, REPO, STANDALONE_PORT, Exporter, cli, run
+from conftest import EXPORTER, EXPORTER_ACL, REPO, STANDALONE_PORT, Exporter, cli, run
 from test_hostile_http import recv_response
 
 
@@ -154,3 +154,9 @@ def test_http_connection_cap_queues_extra_clients(cluster):
         holders[1].close()
     finally:
         e.stop()
+
+
+def test_readme_documents_the_acl_the_tests_use():
+    """The minimal ACL in README "Security" is the one the session cluster creates and the shared exporter uses."""
+    readme = (REPO / "README.md").read_text()
+    assert f"ACL SETUSER exporter reset on >PASSWORD {EXPORTER_ACL}" in readme
