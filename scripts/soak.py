@@ -322,7 +322,8 @@ def main():
     if args.warmup is None:
         args.warmup = max(90.0, min(300.0, args.minutes * 6))
     if args.fault_every is None:
-        args.fault_every = max(10.0, min(60.0, (args.minutes * 60 - args.warmup - 20) / 5))
+        # The rotation has 5 faults (the longest takes ~5 s); none starts in the last 20 s.
+        args.fault_every = max(10.0, min(60.0, (args.minutes * 60 - args.warmup - 40) / 5))
     if not os.access(args.exporter, os.X_OK):
         sys.exit(f"soak: {args.exporter} is not executable (make soak builds it)")
     if not os.access(VALKEY_CLI, os.X_OK):

@@ -14,7 +14,9 @@ public struct APIContext: Sendable {
     public init(store: SnapshotStore, slotStatsCacheTTL: Duration = .seconds(30), retryAfterSeconds: Int = 5,
                 version: String, hostProcessorCount: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.store = store
-        self.slotStatsCache = SlotStatsCache(ttl: slotStatsCacheTTL)
+        // 32 MiB holds the encoded answers of about 14 full ranges (2.3 MB each); more distinct ranges within one
+        // TTL evict the cache instead of growing the process.
+        self.slotStatsCache = SlotStatsCache(ttl: slotStatsCacheTTL, maxCost: 32 * 1024 * 1024) { $0.slotsJSON.readableBytes }
         self.retryAfterSeconds = retryAfterSeconds
         self.version = version
         self.hostProcessorCount = hostProcessorCount
@@ -28,9 +30,16 @@ public struct SlotStatsAnswerBox: Sendable {
     let slotsJSON: ByteBuffer
 
     init(answer: SlotStatsAnswer) {
-        self.answer = answer
         var buffer = ByteBuffer()
         JSONWriter.write(.array(answer.slots), into: &buffer)
         self.slotsJSON = buffer
+        // Only the encoded slots are kept: the JSONValue tree of 16384 slots is several times their size.
+        var rest = answer
+        rest.slots = []
+        self.answer = rest
+        self.slotCount = answer.slots.count
     }
+
+    /// How many slots the answer lists (`answer.slots` is emptied once encoded).
+    let slotCount: Int
 }

@@ -85,7 +85,8 @@ public func addAPIRoutes(to router: Router<some RequestContext>, context api: AP
             SlotStatsAnswerBox(answer: SlotStatsView.answer(snapshot, range: range))
         }
         return APIResponse.success(SlotStatsView.data(
-            entry.value.answer, cachedAt: cached ? entry.createdAt : nil, encodedSlots: entry.value.slotsJSON))
+            entry.value.answer, cachedAt: cached ? entry.createdAt : nil, encodedSlots: entry.value.slotsJSON,
+            slotCount: entry.value.slotCount))
     }
 }
 

@@ -55,10 +55,12 @@ enum SlotStatsView {
             note: notes.isEmpty ? nil : notes.joined(separator: "; "))
     }
 
-    static func data(_ answer: SlotStatsAnswer, cachedAt: Date?, encodedSlots: ByteBuffer? = nil) -> JSONValue {
+    static func data(
+        _ answer: SlotStatsAnswer, cachedAt: Date?, encodedSlots: ByteBuffer? = nil, slotCount: Int? = nil
+    ) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("slots", encodedSlots.map(JSONValue.raw) ?? .array(answer.slots)),
-            ("total_slots", .int(answer.slots.count)),
+            ("total_slots", .int(Int64(slotCount ?? answer.slots.count))),
             ("start_slot", answer.startSlot.map { .int($0) } ?? .null),
             ("end_slot", answer.endSlot.map { .int($0) } ?? .null),
             ("cached", .bool(cachedAt != nil)),

@@ -23,4 +23,18 @@ struct SlotStatsCacheTests {
         #expect(cache.value(start: 0, end: 1) { 1 }.cached == false)
         #expect(cache.value(start: 0, end: 1) { 2 }.entry.value == 2)
     }
+
+    @Test func summedCostIsBounded() {
+        let cache = SlotStatsCache<Int>(ttl: .seconds(60), maxCost: 10) { $0 }
+        let now = Date()
+        _ = cache.value(start: 0, end: 1, now: now) { 4 }
+        _ = cache.value(start: 0, end: 2, now: now) { 4 }
+        #expect(cache.value(start: 0, end: 1, now: now) { 99 }.cached)
+        // A third answer would exceed 10: the cache starts over instead of growing.
+        _ = cache.value(start: 0, end: 3, now: now) { 4 }
+        #expect(!cache.value(start: 0, end: 1, now: now) { 4 }.cached)
+        // An answer larger than the bound is served but never kept.
+        _ = cache.value(start: 5, end: 6, now: now) { 11 }
+        #expect(!cache.value(start: 5, end: 6, now: now) { 11 }.cached)
+    }
 }

@@ -21,6 +21,9 @@ same cluster, under the same client name) by their local port: CLIENT LIST `addr
 socket in the exporter's /proc/PID/fd. A server-side client named valkey-cluster-exporter whose peer socket is
 no longer ESTABLISHED on this host (an orphan the exporter forgot to close) is counted separately and must be 0.
 Named test_zv_* so it runs after the read-only tests and before the load and failover tests.
+
+A second test covers a bug found here: distinct slot-stats ranges each kept ~7 MiB in the slot-stats cache
+(bounded by entry count, not bytes). The cache now keeps only the encoded slots and is bounded at 32 MiB.
 """
 import http.client as httpclient
 import os
@@ -30,6 +33,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+
+import pytest
 
 from conftest import OPENMETRICS_ACCEPT, Exporter, cli
 
@@ -404,3 +409,23 @@ def test_no_leaks_over_1000_cycles_with_faults(cluster):
             load.halt()
         assert e.stop() == 0, e.log()[-3000:]
     cluster.sh("wait-ok")
+
+
+def test_distinct_slot_stats_ranges_do_not_grow_memory_without_bound(cluster):
+    """20 requests for distinct near-full ranges (start_slot=i&end_slot=16383) must not grow VmHWM by more than
+    64 MiB: room for the byte-bounded cache (32 MiB) plus building one answer; it grew ~140 MiB before the fix."""
+    e = Exporter("--valkey-address", cluster.seed, "--scrape-interval", "1s")
+    try:
+        e.wait_ready()
+        # One full answer first, so the baseline includes building (and caching) one.
+        assert e.get("/api/cluster/slot-stats?start_slot=0&end_slot=16383")[0] == 200
+        time.sleep(1.5)
+        before = status_kib(e.proc.pid, "VmHWM")
+        for i in range(1, 21):
+            assert e.get(f"/api/cluster/slot-stats?start_slot={i}&end_slot=16383")[0] == 200
+        after = status_kib(e.proc.pid, "VmHWM")
+        print(f"[leaks] 20 distinct slot-stats ranges: VmHWM {before / 1024:.0f} -> {after / 1024:.0f} MiB, "
+              f"VmRSS now {status_kib(e.proc.pid, 'VmRSS') / 1024:.0f} MiB")
+        assert after - before <= 64 * 1024, f"VmHWM grew {(after - before) / 1024:.0f} MiB for 20 cached ranges"
+    finally:
+        assert e.stop() == 0
