@@ -16,8 +16,9 @@ What it does:
     (lowest of the same readings), and per node the exporter's connections as the server lists them in
     CLIENT LIST (told apart from other exporters by the local port of its sockets) plus "orphans" (clients named
     valkey-cluster-exporter whose peer socket is no longer ESTABLISHED on this host);
-  - after the baseline sample (taken after --warmup: 10% of the run, 90 s to 5 min: at a 200ms interval RSS climbs
-    from ~50 to ~64 MiB over the first ~300 cycles while the heap settles, then stays on that plateau), every --fault-every seconds (60; less in runs too short
+  - after the baseline sample (taken after --warmup: 10% of the run, 90 s to 5 min: RSS climbs from ~50 to ~64 MiB
+    over the first minutes with the HTTP load (measured before the slot-stats cache fix, when each cached
+    full-range answer kept ~7 MiB), then stays on that plateau; without HTTP load it stays flat at ~50 MiB), every --fault-every seconds (60; less in runs too short
     for the whole rotation) applies the next fault of a rotation: CLIENT KILL of the exporter's
     connection on a primary, SIGSTOP of a replica for 3 s, CLIENT PAUSE ALL of a primary for 1 s, SIGKILL of a
     replica + restart-node, CLIENT KILL on every node;
@@ -313,7 +314,7 @@ def main():
                         help="seconds between faults (60, shorter for short runs so the whole rotation of 5 runs)")
     parser.add_argument("--warmup", type=float, default=None,
                         help="seconds before the baseline sample (10%% of the run, 90 s to 5 min: RSS climbs for the "
-                             "first ~300 cycles while the heap settles, then plateaus)")
+                             "first minutes, then plateaus)")
     parser.add_argument("--max-slope-kib-h", type=float, default=12288.0)
     parser.add_argument("--min-slope-window", type=float, default=10.0,
                         help="minutes the second-half fit must span for the slope to be judged (10)")
