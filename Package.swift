@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        // The range swift-certificates already resolves (3.12.3 is the lowest we accept): only SHA-256/HMAC are used.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .target(
@@ -64,13 +68,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The exporter-toolkit web-config file (--web-config-file): parsed and validated, no I/O beyond reading it.
+        .target(
+            name: "WebConfig",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "ClusterModel", "Collector", "Exposition",
+                "ClusterModel", "Collector", "Exposition", "WebConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -78,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "valkey-cluster-exporter",
             dependencies: [
-                "HTTPAPI", "Collector", "ClusterModel", "ValkeyConnection", "Exposition",
+                "HTTPAPI", "Collector", "ClusterModel", "ValkeyConnection", "Exposition", "WebConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,10 +140,13 @@ let package = Package(
             dependencies: ["RESP", "ClusterModel", "Collector", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "WebConfigTests", dependencies: ["WebConfig"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Collector", "ClusterModel", "ValkeyConnection", "Exposition",
+                "HTTPAPI", "Collector", "ClusterModel", "ValkeyConnection", "Exposition", "WebConfig",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -2,8 +2,10 @@ import ArgumentParser
 import ClusterModel
 import Exposition
 import Foundation
+import HTTPAPI
 import Logging
 import ValkeyConnection
+import WebConfig
 
 /// Command-line flags. Each can also be set from the environment variable named in its help; a flag
 /// wins over the environment, which wins over the default. Passwords are never flags: a flag is visible
@@ -46,6 +48,11 @@ struct ExporterOptions: ParsableArguments {
     @Option(name: .customLong("listen-address"), help: "HTTP listen address host:port. Env LISTEN_ADDRESS. Default 127.0.0.1:9839 (loopback only).")
     var listenAddress: String?
 
+    @Option(name: .customLong("web-config-file"), help: ArgumentHelp(
+        "Prometheus exporter-toolkit web config (YAML): tls_server_config (HTTPS, client certificates), basic_auth_users (bcrypt), http_server_config.headers. Certificate files are re-read when they change. Env WEB_CONFIG_FILE. Default: plain HTTP, no auth.",
+        valueName: "path"))
+    var webConfigFile: String?
+
     @Option(name: .customLong("max-http-connections"), help: "Open HTTP connections served at once; further clients wait in the listen backlog. Env MAX_HTTP_CONNECTIONS. Default 128.")
     var maxHTTPConnections: String?
 
@@ -83,6 +90,8 @@ struct ExporterSettings: Sendable {
     var tls: ValkeyTLS?
     var listenHost: String
     var listenPort: Int
+    /// The `--web-config-file`, validated (its certificate files loaded once), or nil for plain HTTP without auth.
+    var webConfig: WebConfig?
     var maxHTTPConnections: Int
     var scrapeInterval: Duration
     var connectTimeout: Duration
@@ -187,6 +196,8 @@ extension ExporterOptions {
             }
         }
 
+        let webConfig = try loadWebConfig(value(webConfigFile, "WEB_CONFIG_FILE"))
+
         let cacheTTL = try duration(slotStatsCacheTTL, "slot-stats-cache-ttl", "SLOT_STATS_CACHE_TTL", default: .seconds(30), allowZero: true)
 
         return ExporterSettings(
@@ -194,9 +205,22 @@ extension ExporterOptions {
             password: try readPassword(environment: environment),
             passwordFile: valkeyPasswordFile ?? environment["VALKEY_PASSWORD_FILE"].flatMap { $0.isEmpty ? nil : $0 },
             tls: tls,
-            listenHost: listen.host, listenPort: listen.port, maxHTTPConnections: maxConnections, scrapeInterval: interval,
+            listenHost: listen.host, listenPort: listen.port, webConfig: webConfig, maxHTTPConnections: maxConnections, scrapeInterval: interval,
             connectTimeout: connect, commandTimeout: command, slotStatsCacheTTL: cacheTTL, slotMetrics: slots,
             logLevel: level, logFormat: format)
+    }
+
+    /// Parses the web config and loads its certificate and key once, so a bad file stops the start with a message
+    /// naming the field. Messages never quote hashes or keys.
+    private func loadWebConfig(_ path: String?) throws -> WebConfig? {
+        guard let path else { return nil }
+        do {
+            let config = try WebConfig.load(path: path)
+            if let tls = config.tls { _ = try ServerTLSContextFactory.make(tls) }
+            return config
+        } catch {
+            throw SettingsError(description: "--web-config-file (WEB_CONFIG_FILE): '\(path)': \(error)")
+        }
     }
 
     /// The password from `--valkey-password-file` / `VALKEY_PASSWORD_FILE`, else `VALKEY_PASSWORD`.

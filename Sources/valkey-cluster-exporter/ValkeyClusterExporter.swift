@@ -47,6 +47,14 @@ struct ValkeyClusterExporter: AsyncParsableCommand {
         if settings.tls?.insecureSkipVerify == true {
             logger.warning("TLS certificate verification is OFF (--valkey-tls-insecure-skip-verify): any server can impersonate the nodes")
         }
+        let web: WebSecuritySetup
+        do {
+            web = try WebSecuritySetup(settings.webConfig, listenHost: settings.listenHost, logger: logger)
+        } catch {
+            // The files were loaded a moment ago in resolve(); they changed in between.
+            logger.critical("web config unusable", metadata: ["error": "\(error)"])
+            throw ExitCode(64)
+        }
         let store = SnapshotStore()
         let connection = ValkeyConnectionConfiguration(
             username: settings.username, password: settings.password,
@@ -60,17 +68,19 @@ struct ValkeyClusterExporter: AsyncParsableCommand {
         let api = APIContext(store: store, slotStatsCacheTTL: settings.slotStatsCacheTTL,
                              retryAfterSeconds: retryAfter, version: exporterVersion)
         let app = Application(
-            router: buildRouter(api: api, exposition: exposition),
+            router: buildRouter(api: api, exposition: exposition, security: web.security),
             // Idle keep-alive connections are closed after a minute, so idle clients cannot pin file descriptors;
             // the guard answers parser errors, CONNECT and HTTP/1.0 the way the API promises (JSON, then close).
-            server: .guardedHTTP1(configuration: .init(idleTimeout: .seconds(60))),
+            // With a web config's tls_server_config, TLS sits in front of all of it, with the certificate of the moment.
+            server: .guardedHTTP1(configuration: .init(idleTimeout: .seconds(60)), tls: web.tls),
             // A cap on open HTTP connections bounds the descriptors and memory that clients can hold; beyond it,
             // new clients wait in the kernel's listen backlog instead of being served half-way.
             configuration: .init(address: .hostname(settings.listenHost, port: settings.listenPort),
                                  serverName: "valkey-cluster-exporter",
                                  availableConnectionsDelegate: MaximumAvailableConnections(settings.maxHTTPConnections)),
             onServerRunning: { channel in
-                logger.info("listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+                logger.info("listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")",
+                                                    "scheme": "\(web.tls == nil ? "http" : "https")"])
             },
             logger: logger)
 

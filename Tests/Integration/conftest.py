@@ -171,7 +171,9 @@ class Prometheus:
     """A real Prometheus server (Debian's 2.42, see scripts/install-prometheus.sh) on a free loopback port,
     scraping the given targets every second; its data lives in a temporary directory removed on stop."""
 
-    def __init__(self, targets, scrape_interval="1s"):
+    def __init__(self, targets, scrape_interval="1s", job_settings=""):
+        """job_settings: extra YAML lines for the scrape job, indented by 4 spaces (e.g. scheme, tls_config,
+        basic_auth)."""
         binary = shutil.which("prometheus")
         assert binary, "prometheus not on PATH: run scripts/install-prometheus.sh (make tools does)"
         self.dir = Path(tempfile.mkdtemp(prefix="prom-test-"))
@@ -184,6 +186,7 @@ class Prometheus:
             f"  scrape_timeout: {scrape_interval}\n"
             "scrape_configs:\n"
             "  - job_name: valkey\n"
+            f"{job_settings}"
             "    static_configs:\n"
             f"      - targets: [{', '.join(json.dumps(t) for t in targets)}]\n")
         self.log_path = REPO / ".run" / f"prometheus-{self.port}.log"
