@@ -32,7 +32,7 @@ def panels():
              thresh=thresholds("red", (1, "green"))),
         stat("Nodes up", "Nodes that answered the exporter's last cycle, by role, out of the nodes in the "
              "topology. Fewer up than known: see 'Node status' below.",
-             [(f"sum by (role) (valkey_up{S} {WITH_ROLE})", "{{role}}s up"),
+             [(f"sum by (role) (valkey_up{S} {WITH_ROLE})", "{{role}} up"),
               (f"count(valkey_up{S})", "known")], "none", color_mode="value", thresh=thresholds("blue"), w=4),
         stat("Nodes down", "Nodes in the topology that did not answer the last cycle (valkey_up 0). The "
              "exporter's collection errors below say why.",
@@ -50,8 +50,8 @@ def panels():
                    "none", w=8),
         timeseries("Nodes by role", "Primaries and replicas in CLUSTER NODES (handshakes excluded) and how many "
                    "of each answered. A primary count that changes means a failover or a resharding.",
-                   [(f"valkey_cluster_nodes{S}", "{{role}}s known"),
-                    (f"sum by (role) (valkey_up{S} {WITH_ROLE})", "{{role}}s up")], "none", w=8),
+                   [(f"valkey_cluster_nodes{S}", "{{role}} known"),
+                    (f"sum by (role) (valkey_up{S} {WITH_ROLE})", "{{role}} up")], "none", w=8),
         timeseries("Cluster bus links and migrations", "Nodes by cluster-bus link state (disconnected should be "
                    "0), and slots being migrated out / imported as listed by the node the topology came from "
                    "(non-zero during a resharding; stuck non-zero values mean an unfinished migration).",

@@ -251,9 +251,9 @@ def test_every_query_returns_data(prometheus, exporter):
                 empty.append(f"{name} / {title} {ref}: {expr}")
             elif all(math.isnan(v) for r in series for _, v in r):
                 all_nan.append(f"{name} / {title} {ref}: {expr}")
-    assert unparsed == [], "Prometheus rejected:\n" + "\n".join(unparsed)
-    assert empty == [], "queries without data:\n" + "\n".join(empty)
-    assert all_nan == [], "queries answering only NaN:\n" + "\n".join(all_nan)
+    report = [f"rejected by Prometheus: {x}" for x in unparsed] + [f"no data: {x}" for x in empty] + \
+        [f"only NaN: {x}" for x in all_nan]
+    assert report == [], f"{len(report)} of {checked} queries failed:\n" + "\n".join(report)
     assert checked >= 80
 
 
