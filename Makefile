@@ -32,7 +32,7 @@ tools: $(VENV)/.installed
 # Rebuilt when the Makefile (and so the pins) changes.
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check pytest==8.3.5 prometheus-client==0.26.0 bcrypt==4.3.0
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check pytest==8.3.5 prometheus-client==0.26.0 bcrypt==4.3.0 PyYAML==6.0.3
 	touch $@
 
 build:
