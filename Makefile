@@ -14,10 +14,11 @@ RUN_BASE_PORT ?= 7000
 RUN_LISTEN ?= 127.0.0.1:9839
 RUN_INTERVAL ?= 5s
 
-.PHONY: help tools build build-release run test unit-test integration-test cluster-up cluster-down clean bench-cycle bench-metrics fuzz fuzz-libfuzzer soak
+.PHONY: help tools build build-release run prometheus test unit-test integration-test cluster-up cluster-down clean bench-cycle bench-metrics fuzz fuzz-libfuzzer soak
 
 help:
 	@echo "make run    start a local 6-node Valkey cluster with data and the exporter against it"
+	@echo "make prometheus  (beside make run) Prometheus on 127.0.0.1:9090 scraping it, with the shipped alert rules"
 	@echo "make test   everything CI checks: unit tests, live-server tests, integration tests"
 	@echo "make tools  install Valkey, the Python test runner (.tools/) and Prometheus + promtool (apt)"
 	@echo "make fuzz   long fuzz campaign of the parsers (release; FUZZ_ITERATIONS, FUZZ_SEED); fuzz-libfuzzer: coverage-guided"
@@ -51,6 +52,10 @@ run: tools build
 	echo "  curl -s 'http://$(RUN_LISTEN)/api/cluster/slot-stats?start_slot=0&end_slot=99'"; \
 	echo; \
 	$(EXPORTER) --valkey-address 127.0.0.1:$(RUN_BASE_PORT) --listen-address $(RUN_LISTEN) --scrape-interval $(RUN_INTERVAL)
+
+# Beside a running `make run`: Prometheus with the shipped alert rules, scraping it (README "From make run to Grafana").
+prometheus: tools
+	scripts/run-prometheus.sh --exporter $(RUN_LISTEN) --interval $(RUN_INTERVAL)
 
 test: tools build unit-test integration-test
 
