@@ -4,7 +4,8 @@
     /usr/bin/python3 systemd_sandbox.py UNIT-FILE -- COMMAND ARGS...
 
 Run as root with Debian's python3 (python3-seccomp is built for it; scripts/install-deploy-tools.sh installs it),
-ideally inside `unshare --mount` with `/` bound read-only (ProtectSystem=strict). From the unit's [Service] section
+inside a mount namespace that rebuilds the unit's file-system settings (test_deploy_artifacts.py's SANDBOX_MOUNTS:
+read-only `/`, private /tmp, no home directories, a /proc of processes only). From the unit's [Service] section
 it applies what decides whether a program can run at all:
   SystemCallFilter=         the groups resolved by this machine's `systemd-analyze syscall-filter`, as systemd does:
                             an allow-list (plus @default), then `~` lines remove from it. A call outside the list
@@ -162,9 +163,11 @@ def main():
     seccomp_filter = build_filter(settings)
 
     libc = ctypes.CDLL(None, use_errno=True)
-    last_cap = int(open("/proc/sys/kernel/cap_last_cap").read())
-    for cap in range(last_cap + 1):
+    # Every capability the kernel knows: the first EINVAL is one past the last (/proc/sys may be hidden already).
+    for cap in range(64):
         if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            if ctypes.get_errno() == errno.EINVAL and cap > 0:
+                break
             sys.exit(f"systemd_sandbox: PR_CAPBSET_DROP {cap}: {os.strerror(ctypes.get_errno())}")
     os.setgroups([])
     os.setgid(65534)

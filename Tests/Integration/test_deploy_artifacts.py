@@ -3,7 +3,8 @@
   systemd     `systemd-analyze verify` prints nothing; `systemd-analyze security --offline=true` rates the unit below
               2.0; the real exporter runs against the live cluster under the unit's own ExecStart=, credential,
               system-call filter, address families, MemoryDenyWriteExecute=, no capabilities, no new privileges, as
-              nobody on a read-only `/` (systemd_sandbox.py; systemd is not PID 1 here, so it cannot start the unit).
+              nobody, with a read-only `/`, private /tmp, no homes and a process-only /proc (systemd_sandbox.py,
+              SANDBOX_MOUNTS; systemd is not PID 1 here, so it cannot start the unit itself).
   container   hadolint (every rule, style included); `docker-compose config -q` (Debian's Compose 1.29; no engine runs
               here, so no image is built); the compose file's Prometheus configuration through `promtool check
               config` with the rule file compose mounts; Grafana's provisioning paths and datasource URL against
@@ -114,13 +115,27 @@ def test_systemd_security_rates_an_unhardened_unit_above_2(tmp_path):
     assert score > 2.0, score
 
 
-def sandbox_command(unit, command):
-    """`command` as nobody under `unit`'s seccomp filter, capabilities and no_new_privs, on a read-only `/` bind
-    mount in a mount namespace of its own (the host's mounts are not touched). unshare, sh and python3 all exec
-    in place, so the returned process's PID is the sandboxed program's."""
-    return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
-            'mount --bind / / && mount -o bind,remount,ro / && exec "$@"', "sh",
-            SYSTEM_PYTHON, str(SANDBOX), str(unit), "--", *map(str, command)]
+# The file-system side of the unit, rebuilt in a mount namespace of the sandboxed process's own (the host's mounts are
+# not touched): ProtectSystem=strict (`/` read-only), ProtectProc=invisible + ProcSubset=pid (a /proc of processes
+# only), PrivateTmp= (empty /tmp and /var/tmp), ProtectHome= (empty, inaccessible /home, /root, /run/user).
+SANDBOX_MOUNTS = """
+mount --bind / / && mount -o bind,remount,ro /
+mount -t proc -o subset=pid,hidepid=invisible proc /proc
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp && mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /var/tmp
+for home in /home /root /run/user; do if [ -d "$home" ]; then mount -t tmpfs -o mode=000 tmpfs "$home"; fi; done
+exec "$@"
+"""
+
+
+def sandbox_command(sandbox_dir, unit, command):
+    """`command` as nobody under `unit`'s seccomp filter, capabilities and no_new_privs (systemd_sandbox.py), inside
+    SANDBOX_MOUNTS. unshare, sh and python3 all exec in place, so the process's PID is the sandboxed program's.
+    Everything it needs lives in `sandbox_dir` (under /run: neither a temporary nor a home directory)."""
+    helper = sandbox_dir / SANDBOX.name
+    shutil.copy(SANDBOX, helper)
+    helper.chmod(0o644)
+    return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-ec", SANDBOX_MOUNTS, "sh",
+            SYSTEM_PYTHON, str(helper), str(unit), "--", *map(str, command)]
 
 
 def service_line(key, text=None):
@@ -132,7 +147,7 @@ def service_line(key, text=None):
 @pytest.fixture
 def sandbox_dir():
     """A directory nobody can read: the exporter binary and the credential (as systemd lays it out) go there."""
-    path = Path(tempfile.mkdtemp(prefix="deploy-sandbox-"))
+    path = Path(tempfile.mkdtemp(prefix="valkey-exporter-sandbox-", dir="/run"))
     path.chmod(0o755)
     yield path
     shutil.rmtree(path, ignore_errors=True)
@@ -160,7 +175,8 @@ def start_sandboxed_exporter(sandbox_dir, unit_text, cluster):
     env = {"PATH": "/usr/bin:/bin", "CREDENTIALS_DIRECTORY": str(credentials), "VALKEY_ADDRESS": cluster.seed,
            "VALKEY_USERNAME": EXPORTER_USER, "LISTEN_ADDRESS": f"127.0.0.1:{port}", "SCRAPE_INTERVAL": "1s"}
     log = open(sandbox_dir / "exporter.log", "w")
-    proc = subprocess.Popen(sandbox_command(unit, [binary, *args]), env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(sandbox_command(sandbox_dir, unit, [binary, *args]), env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
     return proc, port, sandbox_dir / "exporter.log"
 
 
@@ -220,7 +236,8 @@ def test_sandbox_kills_a_forbidden_system_call(cluster, sandbox_dir):
 
 
 def test_sandbox_applies_memory_and_socket_rules(sandbox_dir):
-    """The same sandbox around a probe: writable+executable memory and a netlink socket are refused, TCP is not."""
+    """The same sandbox around a probe: writable+executable memory and a netlink socket are refused, TCP is not;
+    `/` is read-only, /tmp is empty and private, /proc shows processes only."""
     probe = sandbox_dir / "probe.py"
     probe.write_text(
         "import errno, mmap, os, socket\n"
@@ -229,13 +246,17 @@ def test_sandbox_applies_memory_and_socket_rules(sandbox_dir):
         "try:\n    socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)\n    print('netlink-allowed')\n"
         "except OSError as e:\n    print('netlink-refused' if e.errno == errno.EAFNOSUPPORT else e)\n"
         "socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()\n"
-        "print('uid', os.getuid())\n")
+        "print('uid', os.getuid())\n"
+        "print('tmp', os.listdir('/tmp'), os.path.exists('/proc/meminfo'), os.path.exists('/proc/self/status'))\n"
+        "try:\n    open('/tmp/x', 'w').close()\n    open('/var/lib/x', 'w')\nexcept OSError as e:\n"
+        "    print('write', errno.errorcode[e.errno])\n")
     probe.chmod(0o644)
     unit = sandbox_dir / UNIT.name
     shutil.copy(UNIT, unit)
-    out = run(*sandbox_command(unit, [SYSTEM_PYTHON, probe]))
+    out = run(*sandbox_command(sandbox_dir, unit, [SYSTEM_PYTHON, probe]))
     assert out.returncode == 0, out.stdout + out.stderr
-    assert out.stdout.split("\n")[:3] == ["wx-refused", "netlink-refused", "uid 65534"], out.stdout + out.stderr
+    assert out.stdout.splitlines() == ["wx-refused", "netlink-refused", "uid 65534", "tmp [] False True",
+                                       "write EROFS"], out.stdout + out.stderr
 
 
 # -------------------------------------------------------------------------------------------------- container ----
