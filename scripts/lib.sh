@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Helpers shared by cluster.sh and standalone.sh. Source it after setting PROG (used in messages).
+# Helpers shared by the scripts in scripts/ (cluster and server control, tool installers). Source it after setting
+# PROG (used in messages). It only defines functions and variables: sourcing it changes no shell option.
 
 die() { echo "${PROG:-script}: error: $*" >&2; exit 1; }
 warn() { echo "${PROG:-script}: warning: $*" >&2; }
@@ -151,4 +152,86 @@ print_log_tail() {
         tail -n 20 "${f}" >&2
         echo "----" >&2
     fi
+}
+
+# ---- apt ----------------------------------------------------------------------------------------------------------
+
+# as_root COMMAND...: run COMMAND as root: directly when we are root, else through sudo.
+as_root() {
+    if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+APT_POLICY_FILE=/usr/sbin/policy-rc.d
+__apt_created_policy=0
+__apt_sudo=""
+__apt_saved_exit_trap=""
+
+# Removes the policy file, and only if this process created it.
+__apt_remove_policy() {
+    if [[ "${__apt_created_policy}" -eq 1 ]]; then
+        ${__apt_sudo} rm -f "${APT_POLICY_FILE}"
+        __apt_created_policy=0
+    fi
+}
+
+# EXIT trap while apt runs: remove the policy file, then run the caller's own EXIT trap, if it had one.
+__apt_on_exit() {
+    __apt_remove_policy
+    if [[ -n "${__apt_saved_exit_trap}" ]]; then
+        local -a saved
+        eval "saved=(${__apt_saved_exit_trap})"    # trap -- 'COMMAND' EXIT
+        eval "${saved[2]}"
+    fi
+}
+
+# apt_install_quietly PACKAGE...: `apt-get update` then `apt-get install -y --no-install-recommends PACKAGE...`, as root
+# (through sudo when not root), printing one line per step and apt's own output only on failure. A temporary
+# /usr/sbin/policy-rc.d that exits 101 ("action forbidden") keeps every package's postinst from starting a service:
+# the tests start their own servers on loopback, by PID. The file is removed afterwards, also when the script exits
+# or is interrupted in between, and only if this call created it; an existing one is left as it is. The caller's EXIT
+# trap is kept (run after the clean-up) and restored afterwards. Waits up to 300 s for the dpkg lock. Returns non-zero
+# after printing why; callers check the result of the install themselves (a package can install and still not work).
+apt_install_quietly() {
+    local prog="${PROG:-script}" rc=0 out
+    [[ $# -gt 0 ]] || { echo "${prog}: error: apt_install_quietly: no package named" >&2; return 2; }
+    __apt_sudo=""
+    if [[ "$(id -u)" -ne 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || { echo "${prog}: error: not root and no sudo: cannot apt-get install $*" >&2; return 1; }
+        __apt_sudo="sudo"
+    fi
+    command -v apt-get >/dev/null 2>&1 || { echo "${prog}: error: apt-get not found: install $* by hand" >&2; return 1; }
+
+    __apt_saved_exit_trap="$(trap -p EXIT)"
+    trap __apt_on_exit EXIT
+    if [[ ! -e "${APT_POLICY_FILE}" ]]; then
+        printf '#!/bin/sh\n# temporary, from %s: do not start services during install\nexit 101\n' "${prog}" \
+            | ${__apt_sudo} tee "${APT_POLICY_FILE}" >/dev/null
+        ${__apt_sudo} chmod 0755 "${APT_POLICY_FILE}"
+        __apt_created_policy=1
+    else
+        echo "${prog}: note: ${APT_POLICY_FILE} exists already; leaving it as it is"
+        grep -q 'exit 101' "${APT_POLICY_FILE}" 2>/dev/null \
+            || echo "${prog}: warning: ${APT_POLICY_FILE} does not look like it forbids starting services"
+    fi
+
+    local -a apt=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300)
+    if [[ -n "${__apt_sudo}" ]]; then apt=("${__apt_sudo}" "${apt[@]}"); fi
+    echo "${prog}: apt-get update"
+    if ! out="$("${apt[@]}" update -qq 2>&1)"; then
+        echo "${out}" >&2
+        echo "${prog}: error: apt-get update failed" >&2
+        rc=1
+    else
+        echo "${prog}: apt-get install -y --no-install-recommends $*"
+        if ! out="$("${apt[@]}" install -y -qq --no-install-recommends "$@" 2>&1)"; then
+            echo "${out}" >&2
+            echo "${prog}: error: apt-get install $* failed" >&2
+            rc=1
+        fi
+    fi
+
+    __apt_remove_policy
+    if [[ -n "${__apt_saved_exit_trap}" ]]; then eval "${__apt_saved_exit_trap}"; else trap - EXIT; fi
+    __apt_saved_exit_trap=""
+    return "${rc}"
 }
