@@ -185,7 +185,7 @@ class Prometheus:
             f"  scrape_interval: {scrape_interval}\n"
             f"  scrape_timeout: {scrape_interval}\n"
             "scrape_configs:\n"
-            "  - job_name: valkey\n"
+            "  - job_name: valkey-cluster-exporter\n"
             f"{job_settings}"
             "    static_configs:\n"
             f"      - targets: [{', '.join(json.dumps(t) for t in targets)}]\n")

@@ -85,7 +85,7 @@ def metric_names(expr):
 def test_metric_name_extraction():
     """The helper the live test relies on finds names and nothing else."""
     expr = ('label_replace(a:b:c > 2 and on (x) group_left () sum without (slot) (rate(valkey_x_total{s="y z"}[5m]))'
-            ' > 1e6, "dimension", "keys", "", "") or absent(up{job="valkey"}) unless ignoring (state) time() - q')
+            ' > 1e6, "dimension", "keys", "", "") or absent(up{job="valkey-cluster-exporter"}) unless ignoring (state) time() - q')
     assert metric_names(expr) == {"a:b:c", "valkey_x_total", "up", "q"}
 
 
@@ -114,8 +114,8 @@ def test_prometheus_yml_uses_the_scrape_job_and_the_rules():
     assert full["rule_files"] == ["alerts.yml"]
     assert len(fragment["scrape_configs"]) == 1
     job = fragment["scrape_configs"][0]
-    assert job["job_name"] == "valkey", "the alert rules select job=\"valkey\""
-    assert [c for c in full["scrape_configs"] if c["job_name"] == "valkey"] == [job], \
+    assert job["job_name"] == "valkey-cluster-exporter", "the alert rules select job=\"valkey-cluster-exporter\""
+    assert [c for c in full["scrape_configs"] if c["job_name"] == "valkey-cluster-exporter"] == [job], \
         "prometheus.yml's valkey job differs from scrape-config.yml"
     # The exporter's default collection interval is 15 s; the timeout must fit inside the interval.
     assert duration_seconds(job["scrape_interval"]) == 15
@@ -205,7 +205,7 @@ def wait_until(predicate, timeout, what):
 
 def load_rules(prom):
     """The conftest Prometheus has no rules: add alerts.yml and a 1 s evaluation to its config and reload it
-    (SIGHUP), so the rules see the same data and the same `job="valkey"` as a deployment would."""
+    (SIGHUP), so the rules see the same data and the same `job="valkey-cluster-exporter"` as a deployment would."""
     config = prom.dir / "prometheus.yml"
     text = config.read_text()
     assert text.startswith("global:\n"), text
@@ -240,7 +240,7 @@ def rules_prometheus(cluster, exporter):
         prom = Prometheus([healthy, unreachable, dead], scrape_interval="1s", job_settings=settings)
         prom.wait_ready()
         # Scraped before the rules load, so absent(up) and first-sample gaps play no part.
-        wait_until(lambda: len(prom.query('up{job="valkey"}')) == 3
+        wait_until(lambda: len(prom.query('up{job="valkey-cluster-exporter"}')) == 3
                    and prom.query(f'count(valkey_slot_keys{{instance="{healthy}"}})') == [({}, 16384.0)]
                    and prom.query(f'count_over_time(valkey_exporter_cycles_total{{instance="{healthy}"}}[1m]) >= 3'),
                    60, "three scrapes of every target")

@@ -119,7 +119,7 @@ def promtool_check(expressions):
 
 def offline_values():
     """Values for every variable when no Prometheus is at hand (any syntactically fitting value will do)."""
-    return {**GRAFANA_BUILTINS, "job": "valkey", "instance": "127.0.0.1:9839", "node": "127.0.0.1:7000",
+    return {**GRAFANA_BUILTINS, "job": "valkey-cluster-exporter", "instance": "127.0.0.1:9839", "node": "127.0.0.1:7000",
             "topn": "10"}
 
 
@@ -227,8 +227,8 @@ def test_every_query_returns_data(prometheus, exporter):
     empty, unparsed, all_nan, checked = [], [], [], 0
     for name, dashboard in all_dashboards().items():
         live = variable_values(prom, dashboard, GRAFANA_BUILTINS)
-        assert live["job"] == ["valkey"] and live["instance"] == [target], live
-        values = {**GRAFANA_BUILTINS, "job": "valkey", "instance": target}
+        assert live["job"] == ["valkey-cluster-exporter"] and live["instance"] == [target], live
+        values = {**GRAFANA_BUILTINS, "job": "valkey-cluster-exporter", "instance": target}
         if "topn" in live:
             values["topn"] = live["topn"][0]
         if "node" in live:
@@ -262,7 +262,7 @@ def test_slot_heatmap_rows_cover_every_slot_in_order(prometheus, exporter):
     keys, and that order is the order Prometheus returns (Grafana's heatmap draws rows in that order)."""
     dashboard = dq.load(dq.DASHBOARD_DIR / "valkey-slots.json")
     [expr] = [e for t, _, e, _ in dq.queries(dashboard) if t == "Keys by slot range"]
-    values = {**GRAFANA_BUILTINS, "job": "valkey", "instance": f"127.0.0.1:{exporter.port}"}
+    values = {**GRAFANA_BUILTINS, "job": "valkey-cluster-exporter", "instance": f"127.0.0.1:{exporter.port}"}
     now = time.time()
     data = prometheus.api("/api/v1/query_range?" + urllib.parse.urlencode(
         {"query": dq.substitute(expr, values), "start": now - 4, "end": now, "step": "2"}))

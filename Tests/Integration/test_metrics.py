@@ -556,7 +556,7 @@ def test_real_prometheus_scrapes_it(exporter):
         assert active[0]["scrapeUrl"] == f"http://{target}/metrics"
 
         checks = {
-            f'up{{job="valkey",instance="{target}"}}': 1,
+            f'up{{job="valkey-cluster-exporter",instance="{target}"}}': 1,
             "count(valkey_slot_keys)": 16384,
             "sum(valkey_slot_keys)": 10000,
             "count(valkey_up == 1)": 6,

@@ -304,7 +304,7 @@ def test_prometheus_scrapes_over_https_with_basic_auth(cluster, tls_certs, alice
         deadline = time.time() + 60
         up = cluster_state = []
         while time.time() < deadline:
-            up = prom.query('up{job="valkey"}')
+            up = prom.query('up{job="valkey-cluster-exporter"}')
             cluster_state = prom.query("valkey_cluster_state")
             if up and up[0][1] == 1 and cluster_state:
                 break
