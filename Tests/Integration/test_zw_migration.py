@@ -424,34 +424,46 @@ def test_legacy_migration_half_moved_then_finished(mcluster, mexporter):
     myself = next(line for line in cli(mcluster.seed_port, "CLUSTER", "NODES").splitlines() if "myself" in line)
     assert f"[{s1}->-{dst}]" in myself and f"[{s2}-<-{src2}]" in myself, myself
 
-    wait_cycles(mexporter, 2)
-    print(f"\nlegacy: slot {s1} ({in_s1} keys) seed->{dst[:8]}, {moved1} moved; "
-          f"slot {s2} ({in_s2} keys) {src2[:8]}->seed, {moved2} moved; DBSIZE total {total}")
-    for _ in range(3):
-        api = {s: (n, k) for s, n, k in api_slot_view(mexporter)}
-        m = metrics_view(mexporter)
-        print(f"  during: slot-stats {s1}={api[s1]} {s2}={api[s2]} sum={sum(k for _, k in api.values())}; "
-              f"metrics migrating={m['migrating']} importing={m['importing']}")
-        for where, entries in (("slot-stats", [(s, n, k) for s, (n, k) in api.items()]), ("metrics", m["slots"])):
-            by_slot = {s: (n, k) for s, n, k in entries}
-            # Each slot once, from its owner (the source until SETSLOT NODE), with all of its keys: the owner's
-            # plus those already on the importing node, which SLOT-STATS does not report for the slot.
-            assert slot_problems(entries, None) == [], where
-            assert by_slot[s1] == (seed, in_s1), (where, by_slot[s1])
-            assert by_slot[s2] == (src2, in_s2), (where, by_slot[s2])
-            assert sum(k for _, _, k in entries) == total, where
-        # Per-node key counts (INFO keyspace) are conserved: both halves are counted, each on its node.
-        nodes = mexporter.get("/api/cluster/nodes/metrics")[2]["data"]["nodes"]
-        assert sum(n["keyCount"] for n in nodes if n["role"] == "master") == total
-        assert sum(v for n, v in m["db_keys"].items() if n in truth.primaries) == total
-        # The discovery node (the seed) lists both markers on its own line; the exporter counts them.
-        assert (m["migrating"], m["importing"]) == (1, 1)
-        # The JSON topology carries ownership only: markers are not slots.
-        listed = {n["nodeId"]: n for n in mexporter.get("/api/cluster/nodes")[2]["data"]["nodes"]}
-        assert not any("[" in (n.get("slots") or "") for n in listed.values())
-        assert s1 in expand(listed[seed]["slots"]) and s2 not in expand(listed[seed]["slots"])
-        assert s2 in expand(listed[src2]["slots"]) and s1 not in expand(listed[dst]["slots"])
-        time.sleep(0.3)
+    # The markers each node lists on its own CLUSTER NODES line: the seed both, dst one importing, src2 one
+    # migrating, every other node none. The exporter shows those of the node that answered discovery: the seed,
+    # unless it was slower than the 50 ms hedge (seen on a loaded machine), then whichever answered first.
+    markers = {(int(nid in (seed, src2)), int(nid in (seed, dst))) for nid in truth.nodes}
+    finished = False
+    try:
+        wait_cycles(mexporter, 2)
+        print(f"\nlegacy: slot {s1} ({in_s1} keys) seed->{dst[:8]}, {moved1} moved; "
+              f"slot {s2} ({in_s2} keys) {src2[:8]}->seed, {moved2} moved; DBSIZE total {total}")
+        for _ in range(3):
+            api = {s: (n, k) for s, n, k in api_slot_view(mexporter)}
+            m = metrics_view(mexporter)
+            print(f"  during: slot-stats {s1}={api[s1]} {s2}={api[s2]} sum={sum(k for _, k in api.values())}; "
+                  f"metrics migrating={m['migrating']} importing={m['importing']}")
+            for where, entries in (("slot-stats", [(s, n, k) for s, (n, k) in api.items()]), ("metrics", m["slots"])):
+                by_slot = {s: (n, k) for s, n, k in entries}
+                # Each slot once, from its owner (the source until SETSLOT NODE), with all of its keys: the owner's
+                # plus those already on the importing node, which SLOT-STATS does not report for the slot.
+                assert slot_problems(entries, None) == [], where
+                assert by_slot[s1] == (seed, in_s1), (where, by_slot[s1])
+                assert by_slot[s2] == (src2, in_s2), (where, by_slot[s2])
+                assert sum(k for _, _, k in entries) == total, where
+            # Per-node key counts (INFO keyspace) are conserved: both halves are counted, each on its node.
+            nodes = mexporter.get("/api/cluster/nodes/metrics")[2]["data"]["nodes"]
+            assert sum(n["keyCount"] for n in nodes if n["role"] == "master") == total
+            assert sum(v for n, v in m["db_keys"].items() if n in truth.primaries) == total
+            # One node's own markers, never a sum over nodes or a marker counted twice.
+            assert (m["migrating"], m["importing"]) in markers, (m["migrating"], m["importing"], markers)
+            # The JSON topology carries ownership only: markers are not slots.
+            listed = {n["nodeId"]: n for n in mexporter.get("/api/cluster/nodes")[2]["data"]["nodes"]}
+            assert not any("[" in (n.get("slots") or "") for n in listed.values())
+            assert s1 in expand(listed[seed]["slots"]) and s2 not in expand(listed[seed]["slots"])
+            assert s2 in expand(listed[src2]["slots"]) and s1 not in expand(listed[dst]["slots"])
+            time.sleep(0.3)
+
+        finished = True
+    finally:
+        if not finished:  # leave no open migration behind for the next tests
+            finish_legacy_migration(truth, s1, seed, dst)
+            finish_legacy_migration(truth, s2, src2, seed)
 
     finish_legacy_migration(truth, s1, seed, dst)
     finish_legacy_migration(truth, s2, src2, seed)
