@@ -7,6 +7,12 @@ EXPORTER := .build/debug/valkey-cluster-exporter
 # Integration tests run the release binary: it is what users run, and a debug build renders the 65k-series
 # exposition 30x slower, which would stretch every 1-second test cycle.
 RELEASE_EXPORTER := .build/release/valkey-cluster-exporter
+# `make test` builds once: release with testing enabled (the unit tests use @testable import), in a folder of its
+# own so it never invalidates `make run`'s debug build or the plain release build of bench/soak. The unit tests and
+# the integration tests' binary come from this one build; a debug build as well would compile every dependency
+# (BoringSSL included) twice and double CI's time.
+TEST_BUILD_FLAGS := -c release -Xswiftc -enable-testing --scratch-path .build-test
+TEST_EXPORTER := .build-test/release/valkey-cluster-exporter
 VENV := .tools/venv
 PYTHON := $(VENV)/bin/python
 # Ports: `make run` uses 7000-7005 (bus 17000-17005) and HTTP 9839; the tests use their own ports.
@@ -14,7 +20,7 @@ RUN_BASE_PORT ?= 7000
 RUN_LISTEN ?= 127.0.0.1:9839
 RUN_INTERVAL ?= 5s
 
-.PHONY: help tools build build-release run prometheus test unit-test integration-test cluster-up cluster-down clean bench-cycle bench-metrics fuzz fuzz-libfuzzer soak
+.PHONY: help tools build build-release build-test run prometheus test unit-test integration-test cluster-up cluster-down clean bench-cycle bench-metrics fuzz fuzz-libfuzzer soak
 
 help:
 	@echo "make run    start a local 6-node Valkey cluster with data and the exporter against it"
@@ -62,15 +68,18 @@ run: tools build
 prometheus: tools
 	scripts/run-prometheus.sh --exporter $(RUN_LISTEN) --interval $(RUN_INTERVAL)
 
-test: tools build unit-test integration-test
+test: tools unit-test integration-test
+
+build-test:
+	$(SWIFT) build $(TEST_BUILD_FLAGS) --build-tests
 
 # Unit tests, plus connection tests that start their own valkey-server (VALKEY_SERVER must point at it).
-unit-test: tools
-	source scripts/tools-env.sh && $(SWIFT) test
+unit-test: tools build-test
+	source scripts/tools-env.sh && $(SWIFT) test $(TEST_BUILD_FLAGS) --skip-build
 
-# Black-box tests of the real binary against a real 6-node cluster, checked against valkey-cli.
-integration-test: tools build-release
-	source scripts/tools-env.sh && EXPORTER=$(abspath $(RELEASE_EXPORTER)) $(PYTHON) -m pytest -v Tests/Integration
+# Black-box tests of the real (release) binary against a real 6-node cluster, checked against valkey-cli.
+integration-test: tools build-test
+	source scripts/tools-env.sh && EXPORTER=$(abspath $(TEST_EXPORTER)) $(PYTHON) -m pytest -v Tests/Integration
 
 build-release:
 	$(SWIFT) build -c release --product valkey-cluster-exporter
@@ -134,4 +143,4 @@ cluster-down:
 	scripts/cluster.sh stop --base-port $(RUN_BASE_PORT)
 
 clean:
-	rm -rf .build .run
+	rm -rf .build .build-test .run
