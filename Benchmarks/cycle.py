@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""Collection cycle against the protocol floor, the exporter's CPU and memory, and its load on Valkey (issue 7,
+points 1, 2 and 4).
+
+One real 6-node cluster (3 primaries + 3 replicas, 20000 keys, cluster-slot-stats-enabled) on ports 7600-7605.
+
+1. What the exporter sends. With the exporter running, MONITOR on every node records its commands over a few cycles
+   (told apart by its client name in CLIENT LIST); one whole cycle is cut out (cycles are an interval apart, the
+   commands of one cycle a few ms). Those exact commands, SLOTSRANGE arguments included, are the floor's batches.
+2. Cycle vs floor, in alternating blocks so both see the same machine: the exporter (200 ms interval, all slot stats)
+   runs for BLOCK_CYCLES cycles, is stopped with SIGSTOP between two cycles, and Benchmarks/floor/raw_floor (C,
+   one thread, non-blocking sockets, no parsing: it only waits for a trailing ECHO's reply) sends the same batches
+   BLOCK_CYCLES times, in two variants: two phases like the exporter (the seed's discovery, then every node at once)
+   and one phase (everything at once). Then SIGCONT; the first cycle after a resume is dropped. Exporter cycle times
+   come from its own debug log (`collection cycle finished ... duration_ms=`), floor times from raw_floor.
+   CPU seconds per cycle: /proc/PID/stat delta over each running block / cycles in it.
+3. Memory: VmRSS and VmHWM after the blocks and a few GET /metrics (all 16384 slot series), and of a second exporter
+   with --slot-metrics none after as many cycles.
+4. Load on Valkey, over LOAD_CYCLES cycles of an undisturbed exporter: per node, INFO commandstats deltas of the
+   commands it sends (calls and usec; our one INFO commandstats per node is subtracted), CLIENT LIST tot-net-in /
+   tot-net-out / tot-cmds of its connection, and per primary the sum of CLUSTER SLOT-STATS network-bytes-in/out over
+   its slots before and after (keyless commands are counted against no slot: expected 0).
+
+Prints numbers, never fails on them: non-zero exit only when a measurement cannot be made.
+"""
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib  # noqa: E402
+
+BASE_PORT = 7600
+NODES = 6
+KEYS = 20000
+INTERVAL = "200ms"
+BLOCKS = 3
+BLOCK_CYCLES = 30
+LOAD_CYCLES = 20
+CLIENT_NAME = "valkey-cluster-exporter"
+FLOOR_SOURCE = Path(__file__).resolve().parent / "floor/raw_floor.c"
+DISCOVERY_COMMANDS = {("CLUSTER", "NODES"), ("CLUSTER", "INFO")}
+MONITOR_LINE = re.compile(r'^(\d+\.\d+) \[\d+ ([^\]]+)\] (.*)$')
+MONITOR_ARG = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+# ---------------------------------------------------------------- what the exporter sends
+
+def exporter_addresses(port):
+    """addr of every connection named like the exporter on the node."""
+    listing = benchlib.cli(port, "CLIENT", "LIST")
+    return {m.group(1) for m in re.finditer(r"addr=(\S+) .*?name=" + re.escape(CLIENT_NAME) + r"\b", listing)}
+
+
+def capture_cycle(ports, seconds=3.5):
+    """{port: [(time, addr, args)]} of one whole cycle as MONITOR saw it, while an exporter with a 1 s interval runs."""
+    addresses = {p: exporter_addresses(p) for p in ports}
+    if not all(addresses.values()):
+        sys.exit(f"the exporter has no connection on some node: {addresses}")
+    monitors = {p: subprocess.Popen([benchlib.VALKEY_CLI, "-h", "127.0.0.1", "-p", str(p), "MONITOR"],
+                                    stdout=subprocess.PIPE, text=True) for p in ports}
+    time.sleep(seconds)
+    seen = []
+    for p, proc in monitors.items():
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+        for line in out.splitlines():
+            m = MONITOR_LINE.match(line)
+            if m and m.group(2) in addresses[p]:
+                args = tuple(a.encode().decode("unicode_escape") for a in MONITOR_ARG.findall(m.group(3)))
+                seen.append((float(m.group(1)), p, args))
+    seen.sort()
+    # Cycles are 1 s apart, a cycle's commands a few ms: split at gaps over 300 ms, drop the first and last group
+    # (MONITOR may have started or stopped inside them), keep the first whole one.
+    groups, current = [], []
+    for entry in seen:
+        if current and entry[0] - current[-1][0] > 0.3:
+            groups.append(current)
+            current = []
+        current.append(entry)
+    groups.append(current)
+    if len(groups) < 3:
+        sys.exit(f"MONITOR saw {len(groups)} cycle(s) of the exporter, need 3")
+    cycle = groups[1]
+    per_node = {p: [args for _, q, args in cycle if q == p] for p in ports}
+    if not all(per_node.values()):
+        sys.exit(f"MONITOR missed a node's commands in one cycle: {per_node}")
+    return per_node
+
+
+def write_batches(per_node, seed_port, work):
+    """Batch files for raw_floor: (discovery file, {port: two-phase file}, {port: one-phase file})."""
+    work.mkdir(parents=True, exist_ok=True)
+    echo = benchlib.resp_encode(["ECHO", "raw-floor-end-7f3a9c"])
+    discovery = [a for a in per_node[seed_port] if a[:2] in DISCOVERY_COMMANDS]
+    disc_file = work / "discovery.resp"
+    disc_file.write_bytes(b"".join(map(benchlib.resp_encode, discovery)) + echo)
+    two, one = {}, {}
+    for port, commands in per_node.items():
+        collect = [a for a in commands if a[:2] not in DISCOVERY_COMMANDS] if port == seed_port else commands
+        two[port] = work / f"node-{port}.resp"
+        two[port].write_bytes(b"".join(map(benchlib.resp_encode, collect)) + echo)
+        one[port] = work / f"node-{port}-one-phase.resp"
+        one[port].write_bytes(b"".join(map(benchlib.resp_encode, commands)) + echo)
+    return disc_file, two, one
+
+
+def build_floor(work):
+    binary = work / "raw_floor"
+    if not binary.exists() or binary.stat().st_mtime < FLOOR_SOURCE.stat().st_mtime:
+        subprocess.run(["cc", "-O2", "-Wall", "-o", str(binary), str(FLOOR_SOURCE)], check=True)
+    return binary
+
+
+def run_floor(binary, iterations, seed_port, disc_file, files, two_phase):
+    cmd = [str(binary), str(iterations)]
+    if two_phase:
+        cmd += ["--discovery", str(seed_port), str(disc_file)]
+    for port, path in files.items():
+        cmd += [str(port), str(path)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    rows = [line.split() for line in out.splitlines()]
+    return [int(us) / 1000 for us, _ in rows], int(rows[-1][1])
+
+
+# ---------------------------------------------------------------- cycle vs floor
+
+def wait_after_cycle(exporter, after):
+    """Waits for a cycle numbered > after, then returns at once (the exporter is idle for ~190 ms)."""
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        done = exporter.cycles()
+        if done and max(done) > after:
+            return max(done)
+        time.sleep(0.005)
+    sys.exit(f"no cycle after {after} within 30 s; see {exporter.log_path}")
+
+
+def alternating_blocks(exporter, floor, seed_port, disc_file, two, one):
+    """Exporter cycle times (ms) and CPU s per cycle, floor times (ms) of both variants, floor reply bytes."""
+    cycle_ms, floor_two, floor_one, cpu_per_cycle = [], [], [], []
+    reply_bytes = 0
+    last = wait_after_cycle(exporter, 2)  # cycle 1 connects and discovers
+    for _ in range(BLOCKS):
+        start_cycle, cpu0 = last, benchlib.cpu_seconds(exporter.pid)
+        while last < start_cycle + BLOCK_CYCLES:
+            last = wait_after_cycle(exporter, last)
+        cpu1 = benchlib.cpu_seconds(exporter.pid)
+        exporter.proc.send_signal(signal.SIGSTOP)
+        cpu_per_cycle.append((cpu1 - cpu0) / (last - start_cycle))
+        cycles = exporter.cycles()
+        cycle_ms += [cycles[c][0] for c in range(start_cycle + 2, last + 1)]  # +2: drop the cycle after a resume
+        times, _ = run_floor(floor, BLOCK_CYCLES, seed_port, disc_file, two, two_phase=True)
+        floor_two += times
+        times, reply_bytes = run_floor(floor, BLOCK_CYCLES, seed_port, disc_file, one, two_phase=False)
+        floor_one += times
+        exporter.proc.send_signal(signal.SIGCONT)
+    return cycle_ms, floor_two, floor_one, cpu_per_cycle, reply_bytes
+
+
+def fetch_metrics(exporter, times=3):
+    import urllib.request
+    size = 0
+    for _ in range(times):
+        with urllib.request.urlopen(exporter.base + "/metrics", timeout=30) as response:
+            size = len(response.read())
+    return size
+
+
+# ---------------------------------------------------------------- load on Valkey
+
+def command_names(per_node):
+    """commandstats names (`cmdstat_cluster|slot-stats`) of every command the exporter sends."""
+    names = set()
+    for commands in per_node.values():
+        for args in commands:
+            name = args[0].lower()
+            if name == "cluster":
+                name += "|" + args[1].lower()
+            names.add("cmdstat_" + name)
+    return names
+
+
+def commandstats(conn, names):
+    stats = {}
+    for key, value in conn.info("commandstats").items():
+        if key in names:
+            fields = dict(part.split("=") for part in value.split(","))
+            stats[key] = (int(fields["calls"]), int(fields["usec"]))
+    return stats
+
+
+def exporter_client(conn):
+    """tot-net-in, tot-net-out, tot-cmds summed over the exporter's connections to this node."""
+    totals = [0, 0, 0]
+    for row in conn.call("CLIENT", "LIST").splitlines():
+        fields = dict(part.split("=", 1) for part in row.split() if "=" in part)
+        if fields.get("name") == CLIENT_NAME:
+            for i, key in enumerate(("tot-net-in", "tot-net-out", "tot-cmds")):
+                totals[i] += int(fields[key])
+    return totals
+
+
+def slot_network(conn):
+    """Sum of network-bytes-in + network-bytes-out over every slot this node reports (a primary's own slots)."""
+    reply = conn.call("CLUSTER", "SLOT-STATS", "ORDERBY", "network-bytes-in", "LIMIT", 16384, "DESC")
+    total = 0
+    for _slot, stats in reply:
+        fields = dict(zip(stats[0::2], stats[1::2]))
+        total += fields.get("network-bytes-in", 0) + fields.get("network-bytes-out", 0)
+    return total
+
+
+def load_on_valkey(exporter, ports, primaries, names):
+    conns = {p: benchlib.Resp(p) for p in ports}
+    try:
+        first = wait_after_cycle(exporter, max(exporter.cycles() or {0: 0}))
+        before = {p: (exporter_client(c), slot_network(c) if p in primaries else None, commandstats(c, names))
+                  for p, c in conns.items()}
+        last = first
+        while last < first + LOAD_CYCLES:
+            last = wait_after_cycle(exporter, last)
+        after = {p: (commandstats(c, names), slot_network(c) if p in primaries else None, exporter_client(c))
+                 for p, c in conns.items()}
+    finally:
+        for c in conns.values():
+            c.close()
+    cycles = last - first
+    rows = {}
+    for p in ports:
+        client0, net0, stats0 = before[p]
+        stats1, net1, client1 = after[p]
+        calls = {k: stats1[k][0] - stats0.get(k, (0, 0))[0] for k in stats1}
+        usec = {k: stats1[k][1] - stats0.get(k, (0, 0))[1] for k in stats1}
+        calls["cmdstat_info"] = calls.get("cmdstat_info", 0) - 1  # our own INFO commandstats, taken in `before`
+        rows[p] = {
+            "calls": sum(calls.values()) / cycles,
+            "usec": sum(usec.values()) / cycles,
+            "slot_stats_usec": usec.get("cmdstat_cluster|slot-stats", 0) / cycles,
+            "slot_stats_calls": calls.get("cmdstat_cluster|slot-stats", 0) / cycles,
+            "net_in": (client1[0] - client0[0]) / cycles,
+            "net_out": (client1[1] - client0[1]) / cycles,
+            "tot_cmds": (client1[2] - client0[2]) / cycles,
+            "slot_net_delta": None if net0 is None else net1 - net0,
+        }
+    return rows, cycles
+
+
+# ---------------------------------------------------------------- report
+
+def report(cycle_ms, floor_two, floor_one, cpu, rss, load, load_cycles, primaries, per_node, reply_bytes, bodies):
+    med = benchlib.median
+    p95 = lambda v: benchlib.percentile(v, 95)
+    timing = benchlib.Section(
+        f"Collection cycle of the {NODES}-node cluster vs the raw floor ({BLOCKS} alternating blocks)",
+        ["client", "samples", "median ms", "p95 ms", "min ms", "median / floor (two phases)"])
+    floor_med = med(floor_two)
+    timing.add("exporter cycle, all slot stats", len(cycle_ms), med(cycle_ms), p95(cycle_ms), min(cycle_ms),
+               med(cycle_ms) / floor_med)
+    timing.add("raw floor, two phases (discovery, then all nodes)", len(floor_two), floor_med, p95(floor_two),
+               min(floor_two), 1.0)
+    timing.add("raw floor, one phase (everything at once)", len(floor_one), med(floor_one), p95(floor_one),
+               min(floor_one), med(floor_one) / floor_med)
+    ratio = med(cycle_ms) / floor_med
+    commands = sum(len(c) for c in per_node.values())
+    timing.notes += [
+        f"target cycle within 1.5x of the floor: {med(cycle_ms):.2f} / {floor_med:.2f} ms = {ratio:.2f}x "
+        f"({'met' if ratio <= 1.5 else 'not met'}); against the one-phase floor "
+        f"{med(cycle_ms) / med(floor_one):.2f}x",
+        f"the floor sends what MONITOR saw the exporter send in one cycle: {commands} commands over {NODES} nodes "
+        f"(+1 ECHO each to mark the end); {reply_bytes:,} reply bytes per cycle, RESP3",
+    ]
+
+    resources = benchlib.Section("Exporter CPU and memory (6 nodes)",
+                                 ["measure", "--slot-metrics all", "--slot-metrics none"])
+    resources.add("CPU ms per cycle (median of blocks)", med(cpu) * 1e3, "-")
+    resources.add("VmRSS MiB (steady)", rss["all"][0] / 1024, rss["none"][0] / 1024)
+    resources.add("VmHWM MiB (peak)", rss["all"][1] / 1024, rss["none"][1] / 1024)
+    resources.add("/metrics bytes", bodies["all"], bodies["none"])
+    resources.notes += [
+        f"target resident memory under 64 MB with all slot series: {rss['all'][0] / 1024:.1f} MiB "
+        f"({'met' if rss['all'][0] * 1024 < 64e6 else 'not met'})",
+        f"CPU per block: {', '.join(f'{c * 1e3:.2f}' for c in cpu)} ms per cycle ({INTERVAL} interval); "
+        "memory read after the blocks and 3 GET /metrics",
+    ]
+
+    load_section = benchlib.Section(f"Load on Valkey per cycle ({load_cycles} cycles)",
+                                    ["node", "role", "commands", "server usec", "SLOT-STATS usec",
+                                     "bytes in (requests)", "bytes out (replies)", "slot network delta"])
+    for p, row in load.items():
+        load_section.add(f"127.0.0.1:{p}", "primary" if p in primaries else "replica", row["calls"], row["usec"],
+                         row["slot_stats_usec"], row["net_in"], row["net_out"],
+                         "-" if row["slot_net_delta"] is None else row["slot_net_delta"])
+    total_usec = sum(r["usec"] for r in load.values())
+    load_section.notes += [
+        "commands and server usec: INFO commandstats deltas of the commands the exporter sends (our measuring INFO "
+        "subtracted); bytes: CLIENT LIST tot-net-in / tot-net-out of the exporter's connection",
+        f"whole cluster: {total_usec:.0f} us of server time per cycle, "
+        f"{sum(r['net_in'] + r['net_out'] for r in load.values()) / 1024:.0f} KiB per cycle",
+        "slot network delta: change of the sum of SLOT-STATS network-bytes-in + out over the primary's slots during "
+        "the cycles (the exporter's keyless commands must not count against any slot)",
+    ]
+    return [timing, resources, load_section]
+
+
+def run(exporter_binary):
+    work = benchlib.RUN_DIR / "bench-cycle"
+    floor = build_floor(work.parent)
+    cluster = benchlib.Cluster(BASE_PORT, nodes=NODES, keys=KEYS)
+    seed = f"127.0.0.1:{BASE_PORT}"
+    benchlib.log(f"cycle: starting the {NODES}-node cluster on {BASE_PORT}")
+    cluster.start()
+    try:
+        primaries = set(cluster.primaries())
+        with benchlib.Exporter(exporter_binary, seed, "bench-cycle-capture", interval="1s") as e:
+            e.wait_cycles(2, timeout=60)
+            benchlib.log("cycle: recording one cycle's commands with MONITOR")
+            per_node = capture_cycle(cluster.ports())
+        disc_file, two, one = write_batches(per_node, BASE_PORT, work)
+        names = command_names(per_node)
+
+        with benchlib.Exporter(exporter_binary, seed, "bench-cycle", interval=INTERVAL) as e:
+            benchlib.log(f"cycle: {BLOCKS} blocks of {BLOCK_CYCLES} exporter cycles and floor rounds")
+            cycle_ms, floor_two, floor_one, cpu, reply_bytes = alternating_blocks(e, floor, BASE_PORT, disc_file,
+                                                                                 two, one)
+            bodies = {"all": fetch_metrics(e)}
+            rss = {"all": (benchlib.proc_status_kib(e.pid), benchlib.proc_status_kib(e.pid, "VmHWM"))}
+            benchlib.log(f"cycle: load on Valkey over {LOAD_CYCLES} cycles")
+            load, load_cycles = load_on_valkey(e, cluster.ports(), primaries, names)
+        with benchlib.Exporter(exporter_binary, seed, "bench-cycle-none", interval=INTERVAL,
+                               extra=["--slot-metrics", "none"]) as e:
+            e.wait_cycles(BLOCKS * BLOCK_CYCLES, timeout=120)
+            bodies["none"] = fetch_metrics(e)
+            rss["none"] = (benchlib.proc_status_kib(e.pid), benchlib.proc_status_kib(e.pid, "VmHWM"))
+    finally:
+        cluster.stop()
+    return report(cycle_ms, floor_two, floor_one, cpu, rss, load, load_cycles, primaries, per_node, reply_bytes,
+                  bodies)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--exporter", type=Path, default=benchlib.DEFAULT_EXPORTER)
+    args = parser.parse_args()
+    if not args.exporter.exists():
+        sys.exit(f"--exporter: {args.exporter} does not exist")
+    for section in run(args.exporter):
+        print(section.render())
+
+
+if __name__ == "__main__":
+    main()
