@@ -20,7 +20,7 @@ RUN_BASE_PORT ?= 7000
 RUN_LISTEN ?= 127.0.0.1:9839
 RUN_INTERVAL ?= 5s
 
-.PHONY: help tools build build-release build-test run prometheus test unit-test integration-test cluster-up cluster-down clean bench-cycle bench-metrics fuzz fuzz-libfuzzer soak
+.PHONY: help tools build build-release build-test run prometheus test unit-test integration-test cluster-up cluster-down clean bench fuzz fuzz-libfuzzer soak
 
 help:
 	@echo "make run    start a local 6-node Valkey cluster with data and the exporter against it"
@@ -28,6 +28,7 @@ help:
 	@echo "make test   everything CI checks: unit tests, live-server tests, integration tests"
 	@echo "make tools  install Valkey, the Python test tools (.tools/), Prometheus + promtool and the Deploy/ checkers (apt)"
 	@echo "make fuzz   long fuzz campaign of the parsers (release; FUZZ_ITERATIONS, FUZZ_SEED); fuzz-libfuzzer: coverage-guided"
+	@echo "make bench  the performance report (issue 7): cycle vs raw floor, vs redis_exporter, HTTP load, scale to 1000 nodes"
 	@echo "make soak   SOAK_MINUTES (30) of collection every SOAK_INTERVAL (200ms) with faults; RSS slope, fd and connection growth"
 
 tools: $(VENV)/.installed
@@ -84,17 +85,15 @@ integration-test: tools build-test
 build-release:
 	$(SWIFT) build -c release --product valkey-cluster-exporter
 
-# Prints the median cycle time of the 6-node cluster and the exporter's memory after 100 cycles (release build).
-bench-cycle: tools
-	$(SWIFT) build -c release
-	python3 Benchmarks/collection_cycle.py --exporter .build/release/valkey-cluster-exporter
-
-# Prints /metrics latency (median, p99) for 1 and 8 clients, plain and gzip, and the body sizes (release build).
-# Render time and bytes of a 6-node, 16384-slot snapshot, then /metrics latency over loopback (release build).
-bench-metrics: tools
-	$(SWIFT) build -c release
-	.build/release/RenderBenchmark
-	python3 Benchmarks/metrics_latency.py --exporter .build/release/valkey-cluster-exporter
+# The benchmark report of issue 7 (not part of `make test`: it prints numbers, it does not pass or fail on them).
+# One run, about 6 minutes: rendering, the collection cycle vs a raw C floor, CPU, memory and load on Valkey, side by
+# side with Debian's redis_exporter, HTTP under wrk load, and scale from 3 to 1000 (fake) nodes. Its own clusters use
+# ports 7600-7605, 7660-7665, 7700-7705, 8000-8029 and 30000-30999. Tables on stdout and in .run/bench-report.md.
+bench: tools
+	scripts/install-bench-tools.sh
+	$(SWIFT) build -c release --product valkey-cluster-exporter
+	$(SWIFT) build -c release --product RenderBenchmark
+	source scripts/tools-env.sh && $(PYTHON) Benchmarks/bench.py --exporter $(abspath $(RELEASE_EXPORTER))
 
 # Soak (not part of `make test`): its own cluster on ports 7800-7805, the release exporter for SOAK_MINUTES (fractions
 # allowed) at SOAK_INTERVAL with faults every minute and light HTTP load; prints RSS / fds / connections per node

@@ -1,7 +1,7 @@
 // Render benchmark: time and bytes to render the /metrics exposition of a 6-node snapshot with all
 // 16384 slots, in both formats, plus gzip. Prints a table; not a pass/fail test.
 //
-// Run with `make bench-metrics` (release build). The snapshot is synthetic but shaped like the live
+// Run by `make bench` (release build), as the first section of its report. The snapshot is synthetic but shaped like the live
 // cluster's: 3 primaries x 5461 slots with all four SLOT-STATS counters, full INFO replies.
 import ClusterModel
 import Collector
