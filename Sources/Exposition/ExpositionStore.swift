@@ -38,14 +38,18 @@ public final class ExpositionStore: Sendable {
         var compressed: [ExpositionFormat: ByteBuffer] = [:]
         var samples = 0
         for format in ExpositionFormat.allCases {
-            let (bytes, count) = renderer.render(snapshot, format: format)
+            var (bytes, count) = renderer.render(snapshot, format: format)
             samples = count
-            plain[format] = bytes
-            var input = bytes
+            // Compress before anything else holds `bytes`: CompressNIO reads its input through a mutable view,
+            // which would copy a shared buffer (6.5 MB per format, fresh pages, every cycle). Unshared, nothing
+            // is copied and only the reader index moves, so it is put back afterwards.
             // Compressing can only fail on our own buffer sizing; then clients simply get plain text.
-            if let gzipped = try? input.compress(with: Self.gzip) {
+            let start = bytes.readerIndex
+            if let gzipped = try? bytes.compress(with: Self.gzip) {
                 compressed[format] = gzipped
             }
+            bytes.moveReaderIndex(to: start)
+            plain[format] = bytes
         }
         let rendered = Rendered(sequence: snapshot.sequence, samples: samples, plain: plain, gzip: compressed)
         latest.withLock { $0 = rendered }
