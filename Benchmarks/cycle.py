@@ -57,13 +57,14 @@ def exporter_addresses(port):
     return {m.group(1) for m in re.finditer(r"addr=(\S+) .*?name=" + re.escape(CLIENT_NAME) + r"\b", listing)}
 
 
-def capture_cycle(ports, seconds=3.5):
+def capture_cycle(ports, seconds=5.5):
     """{port: [(time, addr, args)]} of one whole cycle as MONITOR saw it, while an exporter with a 1 s interval runs."""
     addresses = {p: exporter_addresses(p) for p in ports}
     if not all(addresses.values()):
         sys.exit(f"the exporter has no connection on some node: {addresses}")
-    monitors = {p: subprocess.Popen([benchlib.VALKEY_CLI, "-h", "127.0.0.1", "-p", str(p), "MONITOR"],
-                                    stdout=subprocess.PIPE, text=True) for p in ports}
+    # stdbuf: valkey-cli's stdout is a pipe here, and lines still in its buffer when it is stopped would be lost.
+    monitors = {p: subprocess.Popen(["stdbuf", "-oL", benchlib.VALKEY_CLI, "-h", "127.0.0.1", "-p", str(p),
+                                     "MONITOR"], stdout=subprocess.PIPE, text=True) for p in ports}
     time.sleep(seconds)
     seen = []
     for p, proc in monitors.items():
@@ -85,7 +86,8 @@ def capture_cycle(ports, seconds=3.5):
         current.append(entry)
     groups.append(current)
     if len(groups) < 3:
-        sys.exit(f"MONITOR saw {len(groups)} cycle(s) of the exporter, need 3")
+        sys.exit(f"MONITOR saw {len(groups)} cycle(s) of the exporter, need 3 (is another exporter connected to "
+                 "this cluster? its commands would fill the gaps between cycles)")
     cycle = groups[1]
     per_node = {p: [args for _, q, args in cycle if q == p] for p in ports}
     if not all(per_node.values()):
@@ -320,7 +322,14 @@ def run(exporter_binary):
         with benchlib.Exporter(exporter_binary, seed, "bench-cycle-capture", interval="1s") as e:
             e.wait_cycles(2, timeout=60)
             benchlib.log("cycle: recording one cycle's commands with MONITOR")
-            per_node = capture_cycle(cluster.ports())
+            for attempt in range(3):
+                try:
+                    per_node = capture_cycle(cluster.ports())
+                    break
+                except SystemExit as failure:
+                    benchlib.log(f"cycle: {failure}; recording again")
+            else:
+                sys.exit("MONITOR never saw a whole cycle of the exporter")
         disc_file, two, one = write_batches(per_node, BASE_PORT, work)
         names = command_names(per_node)
 
