@@ -112,6 +112,12 @@ let package = Package(
             path: "Benchmarks/RenderBenchmark",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "ParseBenchmark",
+            dependencies: ["Collector", "ClusterModel", "RESP", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Benchmarks/ParseBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "RESPTests", dependencies: ["RESP"], swiftSettings: swiftSettings),
         .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(

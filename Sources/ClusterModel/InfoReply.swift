@@ -21,31 +21,61 @@ public struct InfoReply: Sendable, Hashable {
     private let valueByKey: [String: String]
 
     /// Parses the text of an INFO or CLUSTER INFO reply.
+    ///
+    /// Works on the UTF-8 bytes: every node's INFO is parsed every cycle, and `Character`-level splitting and
+    /// trimming cost several times the rest. Lines end at LF; trailing ASCII whitespace (so a CR) is dropped.
     public init(parsing text: String) {
         var fields: [Field] = []
         var sectionNames: [String] = []
         var valueByKey: [String: String] = [:]
         var section: String?
-        for rawLine in TextScanning.lines(text) {
-            let line = rawLine.trimmingTrailingWhitespace()
-            if line.hasPrefix("#") {
-                let name = String(line.dropFirst().drop(while: { $0 == " " }))
-                sectionNames.append(name)
-                section = name
-                continue
-            }
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = String(line[..<colon])
-            guard !key.isEmpty else { continue }
-            let value = String(line[line.index(after: colon)...])
-            fields.append(Field(section: section, key: key, value: value))
-            if valueByKey[key] == nil {
-                valueByKey[key] = value
+        var text = text
+        text.withUTF8 { bytes in
+            var lineStart = 0
+            while lineStart < bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count, bytes[lineEnd] != Self.lf { lineEnd += 1 }
+                let next = lineEnd + 1
+                var contentEnd = lineEnd
+                while contentEnd > lineStart, Self.isASCIIWhitespace(bytes[contentEnd - 1]) { contentEnd -= 1 }
+                defer { lineStart = next }
+                guard contentEnd > lineStart else { continue }
+                if bytes[lineStart] == Self.hash {
+                    var nameStart = lineStart + 1
+                    while nameStart < contentEnd, bytes[nameStart] == Self.space { nameStart += 1 }
+                    let name = Self.text(bytes, nameStart, contentEnd)
+                    sectionNames.append(name)
+                    section = name
+                    continue
+                }
+                var colon = lineStart
+                while colon < contentEnd, bytes[colon] != Self.colon { colon += 1 }
+                guard colon < contentEnd, colon > lineStart else { continue }
+                let key = Self.text(bytes, lineStart, colon)
+                let value = Self.text(bytes, colon + 1, contentEnd)
+                fields.append(Field(section: section, key: key, value: value))
+                if valueByKey[key] == nil {
+                    valueByKey[key] = value
+                }
             }
         }
         self.fields = fields
         self.sectionNames = sectionNames
         self.valueByKey = valueByKey
+    }
+
+    private static let lf = UInt8(ascii: "\n")
+    private static let hash = UInt8(ascii: "#")
+    private static let space = UInt8(ascii: " ")
+    private static let colon = UInt8(ascii: ":")
+
+    /// Space, tab, LF, VT, FF, CR: what `Character.isWhitespace` says of ASCII.
+    private static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
+    }
+
+    private static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
     }
 
     /// The raw value of `field`, e.g. `info["valkey_version"] == "9.1.2"`.
@@ -83,16 +113,6 @@ public struct InfoReply: Sendable, Hashable {
             if result[key] == nil {
                 result[key] = String(part[part.index(after: equals)...])
             }
-        }
-        return result
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingTrailingWhitespace() -> Substring {
-        var result = self
-        while let last = result.last, last.isWhitespace {
-            result.removeLast()
         }
         return result
     }

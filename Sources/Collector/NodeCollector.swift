@@ -99,27 +99,57 @@ struct NodeCollector: Sendable {
     ) -> (dbsize: Int64, owned: Int64)? {
         let multi = replies[replies.startIndex]
         let queued = replies.dropFirst().dropLast()  // DBSIZE, then one per range
-        let results: [RESPToken]
         if multi.errorMessage != nil {
-            results = Array(queued)
+            guard let dbsize = queued.first else { return nil }
+            readSlotStats(queued.dropFirst(), into: &outcome)
+            guard let count = dbsize.int64, let stats = outcome.slotStats else { return nil }
+            return (count, stats.reduce(0) { $0 &+ $1.keyCount })
         } else if let failed = queued.first(where: { $0.errorMessage != nil }) {
             // Refused while queueing (unknown subcommand, NOPERM): EXEC aborts, the queueing error says why.
             readSlotStats([failed], into: &outcome)
             return nil
-        } else if let exec = replies.last, let array = exec.array {
-            results = Array(array)
+        } else if let exec = replies.last, exec.array != nil {
+            return readExec(exec, ranges: ranges, into: &outcome)
         } else {
             let message = replies.last?.errorMessage ?? "EXEC reply is not an array"
             outcome.slotStatsError = ValkeyError(.unexpectedReply, "SLOT-STATS transaction: \(message)")
             return nil
         }
-        guard results.count == ranges + 1 else {
-            outcome.slotStatsError = ValkeyError(.unexpectedReply, "SLOT-STATS transaction: \(results.count) replies for \(ranges + 1) commands")
-            return nil
+    }
+
+    /// Reads EXEC's array (DBSIZE, then one SLOT-STATS reply per range) in one pass with a `RESPReader`: the
+    /// replies are ~600 KB per primary, and splitting them into tokens first would walk every byte once more.
+    private func readExec(_ exec: RESPToken, ranges: Int, into outcome: inout NodeOutcome) -> (dbsize: Int64, owned: Int64)? {
+        exec.withReader { reader -> (dbsize: Int64, owned: Int64)? in
+            guard case .array(let count) = reader.next(), count == ranges + 1 else {
+                let count = exec.array?.count ?? 0
+                outcome.slotStatsError = ValkeyError(
+                    .unexpectedReply, "SLOT-STATS transaction: \(count) replies for \(ranges + 1) commands")
+                return nil
+            }
+            var probe = reader
+            let dbsize: Int64?
+            switch probe.next() {
+            case .integer(let value): dbsize = value; reader = probe
+            case .string(let text): dbsize = Int64(reader.string(text)); reader = probe
+            default: dbsize = nil; reader.skipValue()
+            }
+            var stats: [SlotStat] = []
+            for _ in 0..<ranges {
+                probe = reader
+                if case .error(let message) = probe.next() {
+                    recordSlotStatsError(reader.string(message), into: &outcome)
+                    return nil
+                }
+                if let failure = SlotStatsReply.parse(&reader, appendingTo: &stats) {
+                    outcome.slotStatsError = ValkeyError(.unexpectedReply, "SLOT-STATS: \(failure.message)")
+                    return nil
+                }
+            }
+            outcome.slotStats = stats
+            guard let dbsize else { return nil }
+            return (dbsize, stats.reduce(0) { $0 &+ $1.keyCount })
         }
-        readSlotStats(results.dropFirst(), into: &outcome)
-        guard let dbsize = results[0].int64, let stats = outcome.slotStats else { return nil }
-        return (dbsize, stats.reduce(0) { $0 &+ $1.keyCount })
     }
 
     /// Keys in the slots this node is importing: its own `CLUSTER NODES` line lists them (no other node's does).
@@ -144,21 +174,24 @@ struct NodeCollector: Sendable {
         var stats: [SlotStat] = []
         for reply in replies {
             if let message = reply.errorMessage {
-                if message.contains("unknown subcommand") || message.contains("unknown command") {
-                    outcome.slotStatsUnsupported = true
-                    outcome.slotStatsError = ValkeyError(.serverError, "CLUSTER SLOT-STATS is not supported by this server")
-                } else {
-                    outcome.slotStatsError = ValkeyError.fromErrorReply(message)
-                }
+                recordSlotStatsError(message, into: &outcome)
                 return
             }
-            switch SlotStatsReply.parse(reply) {
-            case .success(let entries): stats.append(contentsOf: entries)
-            case .failure(let failure):
+            let failure = reply.withReader { reader in SlotStatsReply.parse(&reader, appendingTo: &stats) }
+            if let failure {
                 outcome.slotStatsError = ValkeyError(.unexpectedReply, "SLOT-STATS: \(failure.message)")
                 return
             }
         }
         outcome.slotStats = stats
+    }
+
+    private func recordSlotStatsError(_ message: String, into outcome: inout NodeOutcome) {
+        if message.contains("unknown subcommand") || message.contains("unknown command") {
+            outcome.slotStatsUnsupported = true
+            outcome.slotStatsError = ValkeyError(.serverError, "CLUSTER SLOT-STATS is not supported by this server")
+        } else {
+            outcome.slotStatsError = ValkeyError.fromErrorReply(message)
+        }
     }
 }

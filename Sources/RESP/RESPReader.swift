@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A forward-only cursor over the bytes of a validated token, for walking large replies without
 /// building a `ByteBuffer` slice per element.
 ///
@@ -36,36 +42,36 @@ public struct RESPReader {
     /// Reads the next element's header and moves past it (and past the payload of a string). Attributes
     /// in front of an element are skipped. Returns nil at the end of the token.
     public mutating func next() -> Element? {
+        // Dispatches on the raw type byte and reads numbers in the same pass that finds the line's CR:
+        // a SLOT-STATS reply is ~60k elements, so per-element work is what this reader costs.
         while index < raw.count {
             let kind = raw[index]
-            var cr = index + 1
-            while raw[cr] != 0x0D { cr += 1 }
-            let content = (index + 1)..<cr
-            index = cr + 2
-            switch RESPTypeIdentifier(rawValue: kind)! {
-            case .array, .set, .push:
-                let count = length(content)
-                return count < 0 ? .null : .array(count: count)
-            case .map:
-                return .map(count: length(content))
-            case .attribute:
-                let pairs = length(content)
-                for _ in 0..<(pairs * 2) { skipValue() }
-            case .integer:
-                return .integer(integer(content))
-            case .simpleString:
-                return .string(content)
-            case .simpleError:
-                return .error(content)
-            case .bulkString, .verbatimString, .bulkError:
-                let count = length(content)
+            switch kind {
+            case 0x3A:  // ':' integer
+                return .integer(readInteger())
+            case 0x24, 0x3D, 0x21:  // '$' bulk string, '=' verbatim string, '!' bulk error
+                let count = readLength()
                 if count < 0 { return .null }
                 let payload = index..<(index + count)
                 index += count + 2
-                return kind == RESPTypeIdentifier.bulkError.rawValue ? .error(payload) : .string(payload)
-            case .null:
+                return kind == 0x21 ? .error(payload) : .string(payload)
+            case 0x2A, 0x7E, 0x3E:  // '*' array, '~' set, '>' push
+                let count = readLength()
+                return count < 0 ? .null : .array(count: count)
+            case 0x25:  // '%' map
+                return .map(count: readLength())
+            case 0x7C:  // '|' attribute: skipped with everything in it
+                let pairs = readLength()
+                for _ in 0..<(pairs * 2) { skipValue() }
+            case 0x2B:  // '+' simple string
+                return .string(readLine())
+            case 0x2D:  // '-' simple error
+                return .error(readLine())
+            case 0x5F:  // '_' null
+                _ = readLine()
                 return .null
-            case .boolean, .double, .bigNumber:
+            default:  // boolean, double, big number
+                _ = readLine()
                 return .other
             }
         }
@@ -92,30 +98,58 @@ public struct RESPReader {
         return true
     }
 
+    /// Whether the bytes in `range` equal the ASCII text `expected`, compared in one `memcmp`.
+    public func bytesEqual(_ range: Range<Int>, _ expected: StaticString) -> Bool {
+        guard range.count == expected.utf8CodeUnitCount, range.upperBound <= raw.count else { return false }
+        if range.isEmpty { return true }
+        return memcmp(raw.baseAddress! + range.lowerBound, expected.utf8Start, range.count) == 0
+    }
+
     /// The bytes in `range` as text.
     public func string(_ range: Range<Int>) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: raw[range]), as: UTF8.self)
     }
 
-    private func length(_ content: Range<Int>) -> Int {
-        if raw[content.lowerBound] == 0x2D { return -1 }
+    /// The content of the line at `index` (after its type byte); moves past its CRLF.
+    private mutating func readLine() -> Range<Int> {
+        var cr = index + 1
+        while raw[cr] != 0x0D { cr += 1 }
+        let content = (index + 1)..<cr
+        index = cr + 2
+        return content
+    }
+
+    /// The validated length or count on the line at `index` (`-1` or digits); moves past its CRLF.
+    private mutating func readLength() -> Int {
+        var i = index + 1
+        if raw[i] == 0x2D {
+            _ = readLine()
+            return -1
+        }
         var value = 0
-        for i in content { value = value &* 10 &+ Int(raw[i] &- 0x30) }
+        while raw[i] != 0x0D {
+            value = value &* 10 &+ Int(raw[i] &- 0x30)
+            i += 1
+        }
+        index = i + 2
         return value
     }
 
-    private func integer(_ content: Range<Int>) -> Int64 {
-        var i = content.lowerBound
+    /// The validated integer on the line at `index` (optional sign, digits that fit); moves past its CRLF.
+    private mutating func readInteger() -> Int64 {
+        var i = index + 1
         var negative = false
         if raw[i] == 0x2D || raw[i] == 0x2B {
             negative = raw[i] == 0x2D
             i += 1
         }
+        // Accumulated negatively so Int64.min fits; the scanner already rejected overflow.
         var value: Int64 = 0
-        while i < content.upperBound {
+        while raw[i] != 0x0D {
             value = value &* 10 &- Int64(raw[i] &- 0x30)
             i += 1
         }
+        index = i + 2
         return negative ? value : 0 &- value
     }
 }

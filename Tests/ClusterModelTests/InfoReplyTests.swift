@@ -70,6 +70,16 @@ struct InfoReplyTests {
         #expect(info.sectionNames == ["Server"])
     }
 
+    /// The parser works on bytes: multi-byte UTF-8 survives, tabs and CR are trailing whitespace, a bare `#` is
+    /// an unnamed section, and a reply without a final newline keeps its last line.
+    @Test func bytesLevelEdgeCases() {
+        let info = InfoReply(parsing: "#\nexecutable:/opt/välkey/bin\t\r\n#  Clients\r\nconnected_clients:3")
+        #expect(info.sectionNames == ["", "Clients"])
+        #expect(info["executable"] == "/opt/välkey/bin")
+        #expect(info.int("connected_clients") == 3)
+        #expect(info.fields.map(\.section) == ["", "Clients"])
+    }
+
     @Test func tolerantOfOddLines() {
         let info = InfoReply(parsing: "garbage line\n:novalue\nkey:a:b\nkey:second\nn: 5\nm:-7\n")
         #expect(info["key"] == "a:b")  // split at the first colon; first occurrence wins

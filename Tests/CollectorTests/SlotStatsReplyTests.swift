@@ -33,6 +33,27 @@ struct SlotStatsReplyTests {
         #expect(stats[0].hasResourceCounters == false)
     }
 
+    /// NodeCollector reads one reply per slot range into a single array with the reader-based parse.
+    @Test func severalRepliesAppendToOneArray() throws {
+        let reply = try token(["*3", ":42", "*1", "*2", ":1", "%1", "$9", "key-count", ":2", "*1", "*2", ":9", "%1", "$9", "key-count", ":5"])
+        let stats = reply.withReader { reader -> [SlotStat]? in
+            guard case .array(3) = reader.next(), case .integer(42) = reader.next() else { return nil }
+            var stats: [SlotStat] = []
+            for _ in 0..<2 {
+                if SlotStatsReply.parse(&reader, appendingTo: &stats) != nil { return nil }
+            }
+            return stats
+        }
+        #expect(stats == [SlotStat(slot: 1, keyCount: 2), SlotStat(slot: 9, keyCount: 5)])
+    }
+
+    /// Names are matched on length and bytes: one of a known name's length with other bytes is an unknown metric.
+    @Test func nameOfAKnownLengthButOtherBytesIsIgnored() throws {
+        let reply = try token(["*1", "*2", ":3", "%2", "$9", "key-count", ":7", "$8", "cpu-usex", ":99"])
+        let stats = try SlotStatsReply.parse(reply).get()
+        #expect(stats == [SlotStat(slot: 3, keyCount: 7)])
+    }
+
     @Test func emptyPrimary() throws {
         #expect(try SlotStatsReply.parse(try token(["*0"])).get().isEmpty)
     }

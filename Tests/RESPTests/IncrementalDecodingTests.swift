@@ -28,6 +28,30 @@ struct IncrementalDecodingTests {
         }
     }
 
+    /// Numbers at the edges of the scanner's fast path (which takes at most 18 digits and only complete items)
+    /// decode the same whole and split at every byte, whichever path each item ends up on.
+    @Test func numbersAtTheFastPathEdgesDecodeTheSameAtEverySplit() throws {
+        let reply = "*9\r\n:999999999999999999\r\n:-9223372036854775808\r\n:9223372036854775807\r\n:+5\r\n:007\r\n"
+            + "$0\r\n\r\n$-1\r\n*-1\r\n%1\r\n$1\r\nk\r\n*0\r\n"
+        let whole = try decodeOne(reply)
+        #expect(whole.array?.map(\.int64) == [999_999_999_999_999_999, .min, .max, 5, 7, nil, nil, nil, nil])
+        let wire = Array(reply.utf8)
+        for split in 1..<wire.count {
+            var decoder = RESPTokenDecoder()
+            var buffer = ByteBuffer(bytes: wire[..<split])
+            #expect(try decoder.decode(buffer: &buffer) == nil, "split \(split)")
+            buffer.writeBytes(wire[split...])
+            #expect(try decoder.decode(buffer: &buffer) == whole, "split \(split)")
+        }
+    }
+
+    /// A 19-digit integer that overflows Int64 is refused, as is a length too long to be a count.
+    @Test func overflowingNumbersAreRefusedPastTheFastPath() {
+        for reply in ["*1\r\n:9223372036854775808\r\n", "*1\r\n$99999999999999999999\r\n"] {
+            #expect(throws: RESPParsingError.self, "\(reply)") { _ = try decodeOne(reply) }
+        }
+    }
+
     @Test func oneByteAtATimeWithCompaction() throws {
         let whole = try decodeOne(Self.mixedReply)
         var decoder = RESPTokenDecoder()
