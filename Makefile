@@ -93,6 +93,7 @@ bench: tools
 	scripts/install-bench-tools.sh
 	$(SWIFT) build -c release --product valkey-cluster-exporter
 	$(SWIFT) build -c release --product RenderBenchmark
+	$(SWIFT) build -c release --product ParseBenchmark
 	source scripts/tools-env.sh && $(PYTHON) Benchmarks/bench.py --exporter $(abspath $(RELEASE_EXPORTER))
 
 # Soak (not part of `make test`): its own cluster on ports 7800-7805, the release exporter for SOAK_MINUTES (fractions

@@ -3,7 +3,8 @@
 
 Sections, in the order they run (each starts and stops its own servers on its own loopback ports):
   render     the Swift RenderBenchmark: time and bytes to render a 6-node, 16384-slot snapshot, and gzip
-  cycle      collection cycle vs a raw pipelined floor client; exporter CPU and memory; load on Valkey
+  cycle      collection cycle vs a raw pipelined floor client; exporter CPU and memory; load on Valkey; the
+             Swift ParseBenchmark's client-side cost of one primary's captured replies
   redis      side by side with Debian's redis_exporter (one /scrape?target= per node vs one /metrics)
   http       /metrics and /api/cluster/nodes/metrics under 1, 8 and 64 wrk connections, gzip on and off
   scale      3, 6, 30 real nodes and 300, 1000 fake nodes: cycle time, CPU, memory, /metrics size and latency
@@ -42,13 +43,6 @@ def render_section(exporter):
     section = benchlib.Section("Rendering /metrics (in process, no HTTP)", ["output"])
     section.preformatted = out.rstrip()
     return [section]
-
-
-def render(section):
-    text = getattr(section, "preformatted", None)
-    if text is not None:
-        return f"### {section.title}\n\n```\n{text}\n```\n"
-    return section.render()
 
 
 def header(exporter):
@@ -98,7 +92,7 @@ def main():
         benchlib.log(f"section {name} took {time.time() - t0:.0f} s")
         gathered += sections
         for section in sections:
-            report.append(render(section))
+            report.append(section.render())
             print(report[-1], flush=True)
     report.append(targets(gathered))
     print(report[-1])

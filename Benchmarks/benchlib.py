@@ -194,11 +194,15 @@ class Section:
     columns: list
     rows: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    # Output of a Swift benchmark executable, shown as is instead of rows.
+    preformatted: str = None
 
     def add(self, *cells):
         self.rows.append([format_cell(c) for c in cells])
 
     def render(self):
+        if self.preformatted is not None:
+            return f"### {self.title}\n\n```\n{self.preformatted}\n```\n"
         widths = [max(len(str(c)) for c in col) for col in zip(self.columns, *self.rows)]
         line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
         out = [f"### {self.title}", "", line(self.columns), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]

@@ -16,7 +16,10 @@ One real 6-node cluster (3 primaries + 3 replicas, 20000 keys, cluster-slot-stat
    CPU seconds per cycle: /proc/PID/stat delta over each running block / cycles in it.
 3. Memory: VmRSS and VmHWM after the blocks and a few GET /metrics (all 16384 slot series), and of a second exporter
    with --slot-metrics none after as many cycles.
-4. Load on Valkey, over LOAD_CYCLES cycles of an undisturbed exporter: per node, INFO commandstats deltas of the
+4. Client-side parse cost: one primary's replies to its batch (HELLO 3 first, as the exporter connects) are saved
+   raw and Benchmarks/ParseBenchmark (built beside the exporter) times decoding, INFO parsing and the SLOT-STATS
+   read of them, so the exporter's share of a cycle is visible apart from waiting for the servers.
+5. Load on Valkey, over LOAD_CYCLES cycles of an undisturbed exporter: per node, INFO commandstats deltas of the
    commands it sends (calls and usec; our one INFO commandstats per node is subtracted), CLIENT LIST tot-net-in /
    tot-net-out / tot-cmds of its connection, and per primary the sum of CLUSTER SLOT-STATS network-bytes-in/out over
    its slots before and after (keyless commands are counted against no slot: expected 0).
@@ -27,6 +30,7 @@ import argparse
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -112,8 +116,40 @@ def write_batches(per_node, seed_port, work):
     return disc_file, two, one
 
 
+def capture_replies(port, batch_file, target):
+    """Writes to `target` the raw RESP3 replies `port` sends to the batch (without the trailing ECHO's reply)."""
+    marker = benchlib.resp_encode(["ECHO", "raw-floor-end-7f3a9c"])
+    marker_reply = b"$20\r\nraw-floor-end-7f3a9c\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        def until_marker():
+            data = b""
+            while not data.endswith(marker_reply):
+                chunk = sock.recv(1 << 16)
+                if not chunk:
+                    sys.exit(f"127.0.0.1:{port} closed the connection while replies were being captured")
+                data += chunk
+            return data[:-len(marker_reply)]
+        sock.sendall(benchlib.resp_encode(["HELLO", "3"]) + marker)
+        until_marker()
+        sock.sendall(batch_file.read_bytes())  # ends with the marker ECHO already
+        target.write_bytes(until_marker())
+    return target.stat().st_size
+
+
+def parse_cost(exporter_binary, replies):
+    """ParseBenchmark's table over the captured replies, as a preformatted section."""
+    binary = Path(exporter_binary).parent / "ParseBenchmark"
+    if not binary.exists():
+        sys.exit(f"{binary} is missing: build it with `swift build -c release --product ParseBenchmark`")
+    out = subprocess.run([str(binary), str(replies), "300"], check=True, capture_output=True, text=True).stdout
+    section = benchlib.Section("Client-side parse cost of one primary's replies (in process, no I/O)", ["output"])
+    section.preformatted = out.rstrip()
+    return section
+
+
 def build_floor(work):
     binary = work / "raw_floor"
+    work.mkdir(parents=True, exist_ok=True)  # .run/ does not exist yet in a fresh clone
     if not binary.exists() or binary.stat().st_mtime < FLOOR_SOURCE.stat().st_mtime:
         subprocess.run(["cc", "-O2", "-Wall", "-o", str(binary), str(FLOOR_SOURCE)], check=True)
     return binary
@@ -332,6 +368,11 @@ def run(exporter_binary):
                 sys.exit("MONITOR never saw a whole cycle of the exporter")
         disc_file, two, one = write_batches(per_node, BASE_PORT, work)
         names = command_names(per_node)
+        primary = min(p for p in primaries if p != BASE_PORT) if len(primaries) > 1 else min(primaries)
+        replies = work / f"node-{primary}-replies.resp"
+        size = capture_replies(primary, two[primary], replies)
+        benchlib.log(f"cycle: captured {size:,} reply bytes of 127.0.0.1:{primary} for ParseBenchmark")
+        parse = parse_cost(exporter_binary, replies)
 
         with benchlib.Exporter(exporter_binary, seed, "bench-cycle", interval=INTERVAL) as e:
             benchlib.log(f"cycle: {BLOCKS} blocks of {BLOCK_CYCLES} exporter cycles and floor rounds")
@@ -349,7 +390,7 @@ def run(exporter_binary):
     finally:
         cluster.stop()
     return report(cycle_ms, floor_two, floor_one, cpu, rss, load, load_cycles, primaries, per_node, reply_bytes,
-                  bodies)
+                  bodies) + [parse]
 
 
 def main():

@@ -81,6 +81,14 @@ public struct ClusterTopology: Sendable, Hashable {
         return owner == Self.unassigned ? nil : nodes[Int(owner)]
     }
 
+    /// The ID of the node serving `slot`, or nil if the slot is unassigned or out of range. O(1), and unlike
+    /// ``owner(ofSlot:)`` it copies no `ClusterNode`: the snapshot builder asks this for every slot every cycle.
+    public func ownerID(ofSlot slot: Int) -> NodeID? {
+        guard SlotRanges.validSlots.contains(slot) else { return nil }
+        let owner = slotOwners[slot]
+        return owner == Self.unassigned ? nil : nodes[Int(owner)].id
+    }
+
     /// Whether every one of the 16384 slots has an owner (a precondition for `cluster_state:ok`).
     public var allSlotsCovered: Bool {
         assignedSlotCount == SlotRanges.slotCount

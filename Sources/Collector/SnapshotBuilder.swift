@@ -103,7 +103,7 @@ struct SnapshotBuilder {
             guard let address = primary.address, let outcome = outcomes[address.endpoint] else { continue }
             if outcome.slotStatsUnsupported { sawUnsupported = true }
             guard let stats = outcome.slotStats else { continue }
-            for stat in stats where topology.owner(ofSlot: stat.slot)?.id == primary.id {
+            for stat in stats where topology.ownerID(ofSlot: stat.slot) == primary.id {
                 // Counted once: only the owner in this cycle's topology speaks for a slot; an importing
                 // node's or stale owner's view of it is ignored.
                 table.record(stat, owner: primary.id)

@@ -3,19 +3,21 @@ import CompressNIO
 import NIOCore
 import Synchronization
 
-/// The exposition of the latest snapshot in both formats, plain and gzipped, rendered once per cycle.
+/// The exposition of the latest snapshot in both formats, plain and gzipped, rendered once per cycle
+/// (one render serves both formats: see ``RenderedExposition``).
 /// A `/metrics` request only picks up a reference to these bytes.
 public final class ExpositionStore: Sendable {
     /// One snapshot's rendered bytes.
     public struct Rendered: Sendable {
         public var sequence: UInt64
         public var samples: Int
-        public var plain: [ExpositionFormat: ByteBuffer]
+        public var exposition: RenderedExposition
         public var gzip: [ExpositionFormat: ByteBuffer]
 
-        /// The body for a format and encoding.
-        public func body(_ format: ExpositionFormat, gzip useGzip: Bool) -> ByteBuffer {
-            (useGzip ? gzip[format] : plain[format]) ?? ByteBuffer()
+        /// The body for a format and encoding, as buffers to send in order.
+        public func body(_ format: ExpositionFormat, gzip useGzip: Bool) -> [ByteBuffer] {
+            if useGzip, let compressed = gzip[format] { return [compressed] }
+            return exposition.segments(format)
         }
     }
 
@@ -32,26 +34,16 @@ public final class ExpositionStore: Sendable {
     /// The bytes of the latest rendered snapshot, or nil before the first cycle.
     public var rendered: Rendered? { latest.withLock { $0 } }
 
-    /// Renders `snapshot` in both formats, compresses each once, and makes them the latest.
+    /// Renders `snapshot` once for both formats, compresses each format once, and makes them the latest.
     public func update(_ snapshot: ClusterSnapshot) {
-        var plain: [ExpositionFormat: ByteBuffer] = [:]
+        var exposition = renderer.render(snapshot)
         var compressed: [ExpositionFormat: ByteBuffer] = [:]
-        var samples = 0
         for format in ExpositionFormat.allCases {
-            var (bytes, count) = renderer.render(snapshot, format: format)
-            samples = count
-            // Compress before anything else holds `bytes`: CompressNIO reads its input through a mutable view,
-            // which would copy a shared buffer (6.5 MB per format, fresh pages, every cycle). Unshared, nothing
-            // is copied and only the reader index moves, so it is put back afterwards.
-            // Compressing can only fail on our own buffer sizing; then clients simply get plain text.
-            let start = bytes.readerIndex
-            if let gzipped = try? bytes.compress(with: Self.gzip) {
-                compressed[format] = gzipped
-            }
-            bytes.moveReaderIndex(to: start)
-            plain[format] = bytes
+            // Compressed before anything else holds the text (see RenderedExposition.compressed). Compressing
+            // can only fail on our own buffer sizing; then clients simply get plain text.
+            compressed[format] = try? exposition.compressed(format, with: Self.gzip)
         }
-        let rendered = Rendered(sequence: snapshot.sequence, samples: samples, plain: plain, gzip: compressed)
+        let rendered = Rendered(sequence: snapshot.sequence, samples: exposition.samples, exposition: exposition, gzip: compressed)
         latest.withLock { $0 = rendered }
     }
 }

@@ -2,24 +2,41 @@ import NIOCore
 
 /// Writes families and samples straight into a `ByteBuffer`, counting samples.
 ///
+/// It writes the Prometheus text and notes, as patches, the few places where OpenMetrics differs: the HELP
+/// and TYPE lines of counter and info families, and the final `# EOF`. Sample lines are the same bytes in both
+/// formats, so one render serves both (see ``RenderedExposition``).
+///
 /// Label sets are passed as pre-escaped fragments (`node_id="...",addr="..."`) built once per node or
 /// owner, so the 65k per-slot samples cost a few byte copies each.
 struct MetricWriter {
     private(set) var buffer: ByteBuffer
-    let format: ExpositionFormat
+    /// Where the OpenMetrics text differs from `buffer`, in order.
+    private(set) var openMetricsPatches: [RenderedExposition.Patch] = []
     private(set) var sampleCount = 0
     private var currentSampleName = ""
 
     /// Every HELP ends with this: values come from the last collection cycle, not from the scrape.
     static let scheduleNote = " Collected on the exporter's schedule (--scrape-interval), not at scrape time."
 
-    init(format: ExpositionFormat, capacity: Int) {
-        self.format = format
+    init(capacity: Int) {
         self.buffer = ByteBufferAllocator().buffer(capacity: capacity)
     }
 
     /// Starts a family: HELP and TYPE lines.
     mutating func begin(_ family: MetricFamily) {
+        let start = buffer.writerIndex
+        Self.writeHeader(family, .prometheus, into: &buffer)
+        if family.declaredName(.openMetrics) != family.declaredName(.prometheus)
+            || family.typeWord(.openMetrics) != family.typeWord(.prometheus) {
+            var replacement = ByteBuffer()
+            Self.writeHeader(family, .openMetrics, into: &replacement)
+            openMetricsPatches.append(.init(range: start..<buffer.writerIndex, replacement: replacement))
+        }
+        currentSampleName = family.sampleName
+        slotPrefix = Array((family.sampleName + "{slot=\"").utf8)
+    }
+
+    private static func writeHeader(_ family: MetricFamily, _ format: ExpositionFormat, into buffer: inout ByteBuffer) {
         let name = family.declaredName(format)
         buffer.writeStaticString("# HELP ")
         buffer.writeString(name)
@@ -30,8 +47,6 @@ struct MetricWriter {
         buffer.writeStaticString(" ")
         buffer.writeString(family.typeWord(format))
         buffer.writeStaticString("\n")
-        currentSampleName = family.sampleName
-        slotPrefix = Array((family.sampleName + "{slot=\"").utf8)
     }
 
     /// One sample of the current family. `labels` is a pre-escaped fragment, `extra` another one appended after it.
@@ -78,9 +93,10 @@ struct MetricWriter {
         buffer.writeBytes(suffix)
     }
 
-    /// Ends the exposition (`# EOF` in OpenMetrics).
+    /// Ends the exposition: OpenMetrics ends with `# EOF`, Prometheus text just stops.
     mutating func finish() {
-        if format == .openMetrics { buffer.writeStaticString("# EOF\n") }
+        let end = buffer.writerIndex
+        openMetricsPatches.append(.init(range: end..<end, replacement: ByteBuffer(string: "# EOF\n")))
     }
 
     private mutating func writeName(labels: String, extra: String) {

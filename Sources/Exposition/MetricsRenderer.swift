@@ -12,11 +12,12 @@ public struct MetricsRenderer: Sendable {
         self.version = version
     }
 
-    /// The rendered text and how many samples it holds.
-    public func render(_ snapshot: ClusterSnapshot, format: ExpositionFormat) -> (bytes: ByteBuffer, samples: Int) {
-        // ~100 bytes per sample; reserving once avoids regrowing a multi-megabyte buffer.
+    /// Renders `snapshot` once for both formats (see ``RenderedExposition``).
+    public func render(_ snapshot: ClusterSnapshot) -> RenderedExposition {
+        // ~102 bytes per slot sample with a 40-character node ID; reserving once avoids regrowing (and
+        // copying) a multi-megabyte buffer. Pages not written are never touched, so the slack costs no memory.
         let slotSamples = snapshot.slotStats.reportedSlotCount * 4
-        var writer = MetricWriter(format: format, capacity: 64 * 1024 + slotSamples * 100)
+        var writer = MetricWriter(capacity: 64 * 1024 + slotSamples * 110)
         let nodes = snapshot.nodes.map(NodeLabels.init)
         writeNodeFamilies(snapshot, nodes: nodes, into: &writer)
         writeClusterFamilies(snapshot, into: &writer)
@@ -25,7 +26,13 @@ public struct MetricsRenderer: Sendable {
         writer.begin(.gauge("valkey_exporter_series", "Number of samples in this exposition, this one included."))
         writer.sample(Int64(writer.sampleCount + 1))
         writer.finish()
-        return (writer.buffer, writer.sampleCount)
+        return RenderedExposition(text: writer.buffer, openMetricsPatches: writer.openMetricsPatches, samples: writer.sampleCount)
+    }
+
+    /// The exposition in one format as one buffer, and how many samples it holds.
+    public func render(_ snapshot: ClusterSnapshot, format: ExpositionFormat) -> (bytes: ByteBuffer, samples: Int) {
+        let rendered = render(snapshot)
+        return (rendered.joined(format), rendered.samples)
     }
 }
 

@@ -20,6 +20,6 @@ public func addMetricsRoute(to router: Router<some RequestContext>, exposition: 
             .cacheControl: "no-store",
         ]
         if gzip { headers[.contentEncoding] = "gzip" }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: rendered.body(format, gzip: gzip)))
+        return Response(status: .ok, headers: headers, body: .init(contentsOf: rendered.body(format, gzip: gzip)))
     }
 }

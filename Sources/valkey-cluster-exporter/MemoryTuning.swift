@@ -6,9 +6,10 @@ private func mallopt(_ parameter: Int32, _ value: Int32) -> Int32
 ///
 /// The exposition is ~6.7 MB per format and is rebuilt every cycle. With glibc's defaults the mmap
 /// threshold grows after the first large free, so later buffers come from the heap and their pages stay
-/// resident after release; and every thread may get its own arena. the cycle benchmark (then `make bench-cycle`, now `make bench`) measured 110-150 MB
-/// resident after 100 cycles without these settings. A fixed 256 KB threshold hands large buffers back to
-/// the kernel when they are freed, and two arenas are plenty for a process with two event-loop threads.
+/// resident after release; and every thread may get its own arena. The cycle benchmark (`make bench`)
+/// measured 110-150 MB resident after 100 cycles without these settings. A fixed 256 KB threshold hands
+/// large buffers back to the kernel when they are freed, and two arenas are plenty for a process with two
+/// event-loop threads.
 enum MemoryTuning {
     /// `M_MMAP_THRESHOLD` and `M_ARENA_MAX` from glibc's malloc.h (not imported: they are macros).
     private static let mmapThreshold: Int32 = -3
