@@ -51,6 +51,9 @@ FLOOR_SOURCE = Path(__file__).resolve().parent / "floor/raw_floor.c"
 DISCOVERY_COMMANDS = {("CLUSTER", "NODES"), ("CLUSTER", "INFO")}
 MONITOR_LINE = re.compile(r'^(\d+\.\d+) \[\d+ ([^\]]+)\] (.*)$')
 MONITOR_ARG = re.compile(r'"((?:[^"\\]|\\.)*)"')
+# Every batch ends with ECHO of raw_floor.c's SENTINEL: its reply marks the end of the node's replies.
+END_MARKER = benchlib.resp_encode(["ECHO", "raw-floor-end-7f3a9c"])
+END_MARKER_REPLY = b"$20\r\nraw-floor-end-7f3a9c\r\n"
 
 
 # ---------------------------------------------------------------- what the exporter sends
@@ -102,34 +105,31 @@ def capture_cycle(ports, seconds=5.5):
 def write_batches(per_node, seed_port, work):
     """Batch files for raw_floor: (discovery file, {port: two-phase file}, {port: one-phase file})."""
     work.mkdir(parents=True, exist_ok=True)
-    echo = benchlib.resp_encode(["ECHO", "raw-floor-end-7f3a9c"])
     discovery = [a for a in per_node[seed_port] if a[:2] in DISCOVERY_COMMANDS]
     disc_file = work / "discovery.resp"
-    disc_file.write_bytes(b"".join(map(benchlib.resp_encode, discovery)) + echo)
+    disc_file.write_bytes(b"".join(map(benchlib.resp_encode, discovery)) + END_MARKER)
     two, one = {}, {}
     for port, commands in per_node.items():
         collect = [a for a in commands if a[:2] not in DISCOVERY_COMMANDS] if port == seed_port else commands
         two[port] = work / f"node-{port}.resp"
-        two[port].write_bytes(b"".join(map(benchlib.resp_encode, collect)) + echo)
+        two[port].write_bytes(b"".join(map(benchlib.resp_encode, collect)) + END_MARKER)
         one[port] = work / f"node-{port}-one-phase.resp"
-        one[port].write_bytes(b"".join(map(benchlib.resp_encode, commands)) + echo)
+        one[port].write_bytes(b"".join(map(benchlib.resp_encode, commands)) + END_MARKER)
     return disc_file, two, one
 
 
 def capture_replies(port, batch_file, target):
     """Writes to `target` the raw RESP3 replies `port` sends to the batch (without the trailing ECHO's reply)."""
-    marker = benchlib.resp_encode(["ECHO", "raw-floor-end-7f3a9c"])
-    marker_reply = b"$20\r\nraw-floor-end-7f3a9c\r\n"
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         def until_marker():
             data = b""
-            while not data.endswith(marker_reply):
+            while not data.endswith(END_MARKER_REPLY):
                 chunk = sock.recv(1 << 16)
                 if not chunk:
                     sys.exit(f"127.0.0.1:{port} closed the connection while replies were being captured")
                 data += chunk
-            return data[:-len(marker_reply)]
-        sock.sendall(benchlib.resp_encode(["HELLO", "3"]) + marker)
+            return data[:-len(END_MARKER_REPLY)]
+        sock.sendall(benchlib.resp_encode(["HELLO", "3"]) + END_MARKER)
         until_marker()
         sock.sendall(batch_file.read_bytes())  # ends with the marker ECHO already
         target.write_bytes(until_marker())

@@ -136,15 +136,7 @@ struct NodeCollector: Sendable {
             }
             var stats: [SlotStat] = []
             for _ in 0..<ranges {
-                probe = reader
-                if case .error(let message) = probe.next() {
-                    recordSlotStatsError(reader.string(message), into: &outcome)
-                    return nil
-                }
-                if let failure = SlotStatsReply.parse(&reader, appendingTo: &stats) {
-                    outcome.slotStatsError = ValkeyError(.unexpectedReply, "SLOT-STATS: \(failure.message)")
-                    return nil
-                }
+                guard readSlotStatsReply(&reader, appendingTo: &stats, into: &outcome) else { return nil }
             }
             outcome.slotStats = stats
             guard let dbsize else { return nil }
@@ -173,17 +165,26 @@ struct NodeCollector: Sendable {
     private func readSlotStats(_ replies: ArraySlice<RESPToken>, into outcome: inout NodeOutcome) {
         var stats: [SlotStat] = []
         for reply in replies {
-            if let message = reply.errorMessage {
-                recordSlotStatsError(message, into: &outcome)
-                return
-            }
-            let failure = reply.withReader { reader in SlotStatsReply.parse(&reader, appendingTo: &stats) }
-            if let failure {
-                outcome.slotStatsError = ValkeyError(.unexpectedReply, "SLOT-STATS: \(failure.message)")
-                return
-            }
+            guard reply.withReader({ readSlotStatsReply(&$0, appendingTo: &stats, into: &outcome) }) else { return }
         }
         outcome.slotStats = stats
+    }
+
+    /// Reads the SLOT-STATS reply at the reader's position into `stats`. On an error reply or a shape that is not
+    /// SLOT-STATS, records why in `outcome` and returns false.
+    private func readSlotStatsReply(
+        _ reader: inout RESPReader, appendingTo stats: inout [SlotStat], into outcome: inout NodeOutcome
+    ) -> Bool {
+        var probe = reader
+        if case .error(let message) = probe.next() {
+            recordSlotStatsError(reader.string(message), into: &outcome)
+            return false
+        }
+        if let failure = SlotStatsReply.parse(&reader, appendingTo: &stats) {
+            outcome.slotStatsError = ValkeyError(.unexpectedReply, "SLOT-STATS: \(failure.message)")
+            return false
+        }
+        return true
     }
 
     private func recordSlotStatsError(_ message: String, into outcome: inout NodeOutcome) {

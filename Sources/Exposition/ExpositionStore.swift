@@ -10,9 +10,10 @@ public final class ExpositionStore: Sendable {
     /// One snapshot's rendered bytes.
     public struct Rendered: Sendable {
         public var sequence: UInt64
-        public var samples: Int
         public var exposition: RenderedExposition
         public var gzip: [ExpositionFormat: ByteBuffer]
+        /// Samples in the exposition (the same in both formats).
+        public var samples: Int { exposition.samples }
 
         /// The body for a format and encoding, as buffers to send in order.
         public func body(_ format: ExpositionFormat, gzip useGzip: Bool) -> [ByteBuffer] {
@@ -43,7 +44,7 @@ public final class ExpositionStore: Sendable {
             // can only fail on our own buffer sizing; then clients simply get plain text.
             compressed[format] = try? exposition.compressed(format, with: Self.gzip)
         }
-        let rendered = Rendered(sequence: snapshot.sequence, samples: exposition.samples, exposition: exposition, gzip: compressed)
+        let rendered = Rendered(sequence: snapshot.sequence, exposition: exposition, gzip: compressed)
         latest.withLock { $0 = rendered }
     }
 }
