@@ -18,7 +18,22 @@ public enum SlotStatsReply {
     public static func parse(_ reader: inout RESPReader, appendingTo stats: inout [SlotStat]) -> SlotStatsParseError? {
         guard case .array(let count) = reader.next() else { return .init("reply is not an array") }
         stats.reserveCapacity(stats.count + count)
+        let names = SlotMetric.names
         for _ in 0..<count {
+            // Fast path: a well-formed entry is read in one tight pass. Anything it does not expect is read
+            // again below, element by element, to say what is wrong (or to accept what it does not cover, such
+            // as attributes or simple-string names).
+            var fast = reader
+            if let record = fast.nextCounterRecord(names), (0...16383).contains(record.key),
+               record.found & 1 != 0 {
+                stats.append(SlotStat(
+                    slot: Int(record.key), keyCount: record.values.0,
+                    cpuUsec: record.found & 2 != 0 ? record.values.1 : nil,
+                    networkBytesIn: record.found & 4 != 0 ? record.values.2 : nil,
+                    networkBytesOut: record.found & 8 != 0 ? record.values.3 : nil))
+                reader = fast
+                continue
+            }
             guard case .array(2) = reader.next() else { return .init("entry is not a [slot, metrics] pair") }
             guard case .integer(let slot) = reader.next(), (0...16383).contains(slot) else {
                 return .init("entry has no valid slot number")
@@ -54,6 +69,9 @@ public enum SlotStatsReply {
 /// them, and building a `String` for each costs more than the rest of the parse.
 enum SlotMetric {
     case keyCount, cpuUsec, networkBytesIn, networkBytesOut
+
+    /// The four names for ``RESPReader/nextCounterRecord(_:)``, in the order of the cases.
+    static let names = CounterNames([keyCountName, cpuUsecName, networkBytesInName, networkBytesOutName])
 
     private static let keyCountName: StaticString = "key-count"
     private static let cpuUsecName: StaticString = "cpu-usec"

@@ -13,8 +13,9 @@ import Darwin
 ///
 /// It points into the token's storage: use it only inside `RESPToken.withReader`, never store it.
 public struct RESPReader {
-    private let raw: UnsafeRawBufferPointer
-    private var index: Int
+    // Internal, not private: RESPReader+CounterRecord.swift reads the same bytes.
+    let raw: UnsafeRawBufferPointer
+    var index: Int
 
     /// One element's header, read by `next()`.
     public enum Element {
@@ -120,7 +121,7 @@ public struct RESPReader {
     }
 
     /// The validated length or count on the line at `index` (`-1` or digits); moves past its CRLF.
-    private mutating func readLength() -> Int {
+    mutating func readLength() -> Int {
         var i = index + 1
         if raw[i] == 0x2D {
             _ = readLine()
@@ -136,7 +137,7 @@ public struct RESPReader {
     }
 
     /// The validated integer on the line at `index` (optional sign, digits that fit); moves past its CRLF.
-    private mutating func readInteger() -> Int64 {
+    mutating func readInteger() -> Int64 {
         var i = index + 1
         var negative = false
         if raw[i] == 0x2D || raw[i] == 0x2B {

@@ -73,4 +73,36 @@ struct SlotStatsReplyTests {
         guard let reply = try? RESPToken(validating: &buffer) else { return }
         #expect(throws: SlotStatsParseError.self) { try SlotStatsReply.parse(reply).get() }
     }
+
+    /// Shapes the one-pass reader does not take (attribute, simple-string name, repeated and unknown names, a
+    /// negative slot) are read by the element-by-element path with the same result as before it existed.
+    @Test(arguments: [
+        (["*1", "*2", ":4", "%2", "+key-count", ":6", "+cpu-usec", ":2"], SlotStat(slot: 4, keyCount: 6, cpuUsec: 2)),
+        (["*1", "|1", "+ttl", ":1", "*2", ":4", "%1", "$9", "key-count", ":6"], SlotStat(slot: 4, keyCount: 6)),
+        (["*1", "*2", ":4", "%2", "$9", "key-count", ":6", "$9", "key-count", ":8"], SlotStat(slot: 4, keyCount: 8)),
+        (["*1", "*2", ":4", "%3", "$12", "memory-bytes", ":5", "$3", "abc", ":1", "$9", "key-count", ":6"], SlotStat(slot: 4, keyCount: 6)),
+        (["*1", "*2", ":16383", "*4", "$17", "network-bytes-out", ":-3", "$9", "key-count", ":0"], SlotStat(slot: 16383, keyCount: 0, networkBytesOut: -3)),
+    ])
+    func shapesBesideTheFastPath(_ lines: [String], _ expected: SlotStat) throws {
+        #expect(try SlotStatsReply.parse(try token(lines)).get() == [expected])
+    }
+
+    @Test func negativeSlotIsRejected() throws {
+        let reply = try token(["*1", "*2", ":-1", "%1", "$9", "key-count", ":1"])
+        #expect(throws: SlotStatsParseError.self) { try SlotStatsReply.parse(reply).get() }
+    }
+
+    /// The compact layout keeps a primary's 5461 entries under glibc's 256 KB mmap threshold, and an absent
+    /// counter stays distinct from a reported 0.
+    @Test func compactSlotStat() {
+        #expect(MemoryLayout<SlotStat>.stride <= 40)
+        var stat = SlotStat(slot: 7, keyCount: 1, cpuUsec: 0)
+        #expect(stat.cpuUsec == 0 && stat.networkBytesIn == nil && stat.hasResourceCounters)
+        #expect(stat != SlotStat(slot: 7, keyCount: 1))
+        stat.cpuUsec = nil
+        #expect(stat == SlotStat(slot: 7, keyCount: 1))
+        stat.networkBytesOut = 12
+        stat.slot = 16383
+        #expect(stat == SlotStat(slot: 16383, keyCount: 1, networkBytesOut: 12))
+    }
 }

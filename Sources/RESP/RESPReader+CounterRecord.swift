@@ -1,0 +1,113 @@
+/// Up to four counter names a ``RESPReader/nextCounterRecord(_:)`` looks for, each compared as whole
+/// 8-byte words: a full `CLUSTER SLOT-STATS` reply carries ~22k names, and a `memcmp` call per name cost more
+/// than reading the rest of the entry.
+public struct CounterNames: Sendable {
+    /// A name as its length and the four 8-byte words at ``wordOffset(_:length:)``: overlapping for names
+    /// shorter than 32 bytes, so every compare is four full loads with no loop. Length 0 marks an unused slot.
+    fileprivate struct Name: Sendable {
+        var length = 0
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    }
+
+    fileprivate let names: (Name, Name, Name, Name)
+
+    /// - Parameter names: 1 to 4 ASCII names, each 8 to 32 bytes long (a shorter name would need a load from
+    ///   before its first byte).
+    public init(_ names: [StaticString]) {
+        precondition((1...4).contains(names.count), "CounterNames holds 1 to 4 names")
+        var built = [Name](repeating: Name(), count: 4)
+        for (position, name) in names.enumerated() {
+            let bytes = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+            precondition((8...32).contains(bytes.count), "a counter name must be 8 to 32 bytes long")
+            func word(_ i: Int) -> UInt64 {
+                bytes.loadUnaligned(fromByteOffset: Self.wordOffset(i, length: bytes.count), as: UInt64.self)
+            }
+            built[position] = Name(length: bytes.count, words: (word(0), word(1), word(2), word(3)))
+        }
+        self.names = (built[0], built[1], built[2], built[3])
+    }
+
+    /// Where word `i` (0..<4) of a name of `length` (8...32) bytes starts.
+    @inline(__always)
+    fileprivate static func wordOffset(_ i: Int, length: Int) -> Int { min(8 * i, length - 8) }
+}
+
+/// One `[integer, {name: integer, ...}]` entry read by ``RESPReader/nextCounterRecord(_:)``.
+public struct CounterRecord: Sendable {
+    /// The entry's first element (the slot number of a SLOT-STATS entry).
+    public var key: Int64 = 0
+    /// The value of each of the ``CounterNames``, by position; meaningful where `found` has the bit set.
+    public var values: (Int64, Int64, Int64, Int64) = (0, 0, 0, 0)
+    /// Bit `i` set: name `i` was in the entry.
+    public var found: UInt8 = 0
+}
+
+extension RESPReader {
+    /// Reads one `[integer, map]` entry in a single tight pass, the shape of every `CLUSTER SLOT-STATS` entry:
+    /// a 2-element array of an integer and, in RESP3, a map of bulk-string names to integers, or in RESP2 a flat
+    /// even-length array of the same. Names not in `names` are skipped; a repeated name keeps its last value.
+    ///
+    /// Returns nil, with the cursor left anywhere, on any other shape (attributes, simple strings, a value that is
+    /// not an integer...): the caller then reads the entry again with ``next()`` to say what is wrong with it.
+    public mutating func nextCounterRecord(_ names: CounterNames) -> CounterRecord? {
+        guard remaining(4), byte(0) == 0x2A, byte(1) == 0x32, byte(2) == 0x0D else { return nil }  // "*2\r\n"
+        index += 4
+        guard remaining(1), byte(0) == 0x3A else { return nil }  // ':' key
+        var record = CounterRecord()
+        record.key = readInteger()
+        guard remaining(1) else { return nil }
+        let pairs: Int
+        switch byte(0) {
+        case 0x25:  // '%' map; the scanner never passes a negative length, but a trap here would cost the process
+            guard remaining(2), byte(1) != 0x2D else { return nil }
+            pairs = readLength()
+        case 0x2A:  // '*' RESP2 flat array; "*-1" (null) is not a map
+            guard remaining(2), byte(1) != 0x2D else { return nil }
+            let count = readLength()
+            guard count % 2 == 0 else { return nil }
+            pairs = count / 2
+        default: return nil
+        }
+        for _ in 0..<pairs {
+            guard remaining(2), byte(0) == 0x24, byte(1) != 0x2D else { return nil }  // '$' bulk name, not null
+            let length = readLength()
+            let nameStart = index
+            index += length + 2
+            guard remaining(1), byte(0) == 0x3A else { return nil }  // ':' value
+            let value = readInteger()
+            guard let position = match(names, nameStart, length) else { continue }
+            switch position {
+            case 0: record.values.0 = value
+            case 1: record.values.1 = value
+            case 2: record.values.2 = value
+            default: record.values.3 = value
+            }
+            record.found |= 1 << position
+        }
+        return record
+    }
+
+    /// Which of `names` the `length` bytes at `start` are, if any.
+    private func match(_ names: CounterNames, _ start: Int, _ length: Int) -> Int? {
+        guard length >= 8, length <= 32, start + length <= raw.count else { return nil }
+        func word(_ i: Int) -> UInt64 {
+            raw.loadUnaligned(fromByteOffset: start + CounterNames.wordOffset(i, length: length), as: UInt64.self)
+        }
+        let words = (word(0), word(1), word(2), word(3))
+        func equal(_ name: CounterNames.Name) -> Bool {
+            name.length == length && name.words.0 == words.0 && name.words.1 == words.1
+                && name.words.2 == words.2 && name.words.3 == words.3
+        }
+        if equal(names.names.0) { return 0 }
+        if equal(names.names.1) { return 1 }
+        if equal(names.names.2) { return 2 }
+        if equal(names.names.3) { return 3 }
+        return nil
+    }
+
+    /// Whether at least `count` bytes remain from the cursor.
+    private func remaining(_ count: Int) -> Bool { index + count <= raw.count }
+
+    /// The byte `offset` bytes past the cursor (which `remaining` has checked).
+    private func byte(_ offset: Int) -> UInt8 { raw[index + offset] }
+}
