@@ -4,7 +4,7 @@
 /// it then reports key counts only, and we never invent zeros for the rest.
 public struct SlotStat: Sendable, Hashable {
     // Stored compactly (40 bytes instead of 64 with three `Int64?` and an `Int` slot): a cycle builds 16384 of
-    // these, and one primary's array stays under the 256 KB a fresh mmap (and its page faults) would cost.
+    // these, and every byte of them is written, read by the slot table and rendered once per cycle.
     // An absent counter is stored as 0 with its bit clear, so the synthesized `==` and hash stay exact.
     private var storedCPUUsec: Int64 = 0
     private var storedNetworkBytesIn: Int64 = 0
