@@ -39,7 +39,10 @@ def wrk(url, connections, gzip):
     if gzip:
         cmd += ["-H", "Accept-Encoding: gzip"]
     out = subprocess.run(cmd + [url], check=True, capture_output=True, text=True).stdout
-    latency = {p: to_ms(v) for p, v in re.findall(r"^\s+(50|90|99)%\s+(\S+)$", out, re.M)}
+    # wrk pads some values with a trailing space ("99%    2.25s ").
+    latency = {p: to_ms(v) for p, v in re.findall(r"^\s+(50|90|99)%\s+(\S+)\s*$", out, re.M)}
+    if sorted(latency) != ["50", "90", "99"]:
+        sys.exit(f"wrk printed no 50/90/99% latency for {url}:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
     if errors:
