@@ -6,7 +6,7 @@
 //
 // FILE holds the raw RESP3 bytes a real primary sent for that pipeline (Benchmarks/cycle.py captures one from
 // its cluster). They are fed to the decoder in 64 KB reads into one cumulative buffer, as NIO's
-// ByteToMessageHandler does, then read the way NodeCollector reads them.
+// ByteToMessageHandler does, with the exporter's decoder settings, then read the way NodeCollector reads them.
 import ClusterModel
 import Collector
 import Foundation
@@ -24,7 +24,8 @@ let readSize = 65536
 
 /// Decodes every reply in `bytes`, fed in `readSize` reads.
 func decodeAll(_ bytes: [UInt8], readSize: Int) throws -> [RESPToken] {
-    var decoder = RESPTokenDecoder()
+    // As the exporter's connections decode: SLOT-STATS entries are read while they are validated.
+    var decoder = RESPTokenDecoder(counterNames: SlotStatsReply.counterNames)
     var buffer = ByteBufferAllocator().buffer(capacity: readSize)
     var tokens: [RESPToken] = []
     var offset = 0
@@ -57,7 +58,7 @@ func measure(_ bytes: [UInt8], iterations: Int, readSize: Int) throws
         // tokens: INFO, MYSHARDID, MULTI, DBSIZE (QUEUED), SLOT-STATS (QUEUED), EXEC [dbsize, slot-stats].
         // Read as NodeCollector reads EXEC: one RESPReader pass over [DBSIZE, SLOT-STATS...].
         var stats: [SlotStat] = []
-        tokens[5].withReader { reader in
+        tokens[5].withReader(counterNames: SlotStatsReply.counterNames) { reader in
             guard case .array(let count) = reader.next() else { fatalError("EXEC reply is not an array") }
             reader.skipValue()  // DBSIZE
             for _ in 1..<count {

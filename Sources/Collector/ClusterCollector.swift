@@ -67,48 +67,115 @@ public final class ClusterCollector: Service, Sendable {
     }
 
     /// Runs one full cycle and returns its snapshot without publishing it.
+    ///
+    /// With last cycle's topology known, the cycle is one phase: every node of that topology is collected at once,
+    /// and its topology source is asked for `CLUSTER NODES` in the same pipeline. Nodes that the topology found now
+    /// would collect differently (new, gone, promoted, other slots) are then collected again, or dropped, so the
+    /// snapshot always matches the topology of its own cycle. Without one (the first cycle, after the source fails,
+    /// standalone servers), discovery comes first.
     public func runCycle() async -> ClusterSnapshot {
         let startedAt = Date()
         let started = ContinuousClock.now
         let previous = store.latest
-        let discovery = await Discovery(pool: pool, logger: logger).discover(candidates: candidates(previous: previous))
-        let topology = discovery.topology ?? (discovery.mode == .unreachable ? previous?.topology : nil)
-
-        var plan: [(NodeAddress, [SlotRange], Bool)] = []
-        switch discovery.mode {
-        case .standalone:
-            if let source = discovery.source { plan.append((source.endpoint, [], false)) }
-        case .cluster:
-            for node in topology?.nodes ?? [] where node.isConnectable {
-                guard let address = node.address else { continue }
-                let slotStats = configuration.collectSlotStats && node.role == .primary
-                plan.append((address.endpoint, slotStats ? node.slots : [], slotStats))
-            }
-        case .unreachable:
-            break  // discovery already found every candidate down; do not wait on each again
+        var outcomes: [NodeAddress: NodeOutcome] = [:]
+        var collectedAs: [NodeAddress: PlannedNode] = [:]
+        var discovery: DiscoveryResult?
+        if let speculative = speculativePlan(previous: previous) {
+            let answered = await collect(speculative.nodes, askingTopologyOf: speculative.source)
+            outcomes = answered.outcomes
+            for node in speculative.nodes { collectedAs[node.address] = node }
+            if case .success(let result)? = answered.topology { discovery = result }
         }
-
-        let collector = NodeCollector(pool: pool)
-        let outcomes = await withTaskGroup(of: NodeOutcome.self, returning: [NodeAddress: NodeOutcome].self) { group in
-            for (address, ranges, slotStats) in plan {
-                group.addTask {
-                    await collector.collect(address, clusterMode: discovery.mode == .cluster, slotStats: slotStats, slotRanges: ranges)
-                }
-            }
-            var results: [NodeAddress: NodeOutcome] = [:]
-            for await outcome in group { results[outcome.address] = outcome }
-            return results
+        let discovered: DiscoveryResult
+        if let discovery {
+            discovered = discovery
+        } else {
+            // The source did not answer with a topology: the others are asked, hedged, as on the first cycle.
+            let skipped = previous?.topologySource?.endpoint
+            var asked = candidates(previous: previous)
+            if !outcomes.isEmpty, let skipped, asked.count > 1 { asked.removeAll { $0 == skipped } }
+            discovered = await Discovery(pool: pool, logger: logger).discover(candidates: asked)
         }
-        if discovery.mode != .unreachable {
-            var keep = Set(plan.map(\.0))
+        let topology = discovered.topology ?? (discovered.mode == .unreachable ? previous?.topology : nil)
+        let plan = self.plan(discovered, topology: topology)
+
+        // Keep what was collected exactly as the plan says; collect the rest; drop nodes no longer planned.
+        let planned = Set(plan.map(\.address))
+        outcomes = outcomes.filter { planned.contains($0.key) }
+        let missing = plan.filter { collectedAs[$0.address] != $0 || outcomes[$0.address] == nil }
+        if !missing.isEmpty {
+            outcomes.merge(await collect(missing, askingTopologyOf: nil).outcomes) { _, fresh in fresh }
+        }
+        if discovered.mode != .unreachable {
+            var keep = planned
             keep.formUnion(configuration.seeds.map(\.endpoint))
             await pool.retain(only: keep)
         }
         let builder = SnapshotBuilder(
             sequence: (previous?.sequence ?? 0) + 1, startedAt: startedAt, duration: ContinuousClock.now - started,
-            discovery: discovery, topology: topology, outcomes: outcomes, previous: previous,
+            discovery: discovered, topology: topology, outcomes: outcomes, previous: previous,
             slotStatsRequested: configuration.collectSlotStats)
         return builder.build()
+    }
+
+    /// How one node is collected in a cycle; two equal plans ask the same commands of the same node.
+    struct PlannedNode: Hashable, Sendable {
+        var address: NodeAddress
+        var clusterMode: Bool
+        var slotStats: Bool
+        var slotRanges: [SlotRange]
+    }
+
+    /// Every node to collect, as `discovery` and `topology` say.
+    private func plan(_ discovery: DiscoveryResult, topology: ClusterTopology?) -> [PlannedNode] {
+        switch discovery.mode {
+        case .standalone:
+            guard let source = discovery.source else { return [] }
+            return [PlannedNode(address: source.endpoint, clusterMode: false, slotStats: false, slotRanges: [])]
+        case .cluster:
+            return (topology?.nodes ?? []).compactMap { node in
+                guard node.isConnectable, let address = node.address else { return nil }
+                let slotStats = configuration.collectSlotStats && node.role == .primary
+                return PlannedNode(
+                    address: address.endpoint, clusterMode: true, slotStats: slotStats, slotRanges: slotStats ? node.slots : [])
+            }
+        case .unreachable:
+            return []  // discovery already found every candidate down; do not wait on each again
+        }
+    }
+
+    /// Last cycle's plan and the node of it to ask for the topology, when last cycle found a cluster through one
+    /// of its own nodes. A seed that is not a node's announced address gets the first cycle's two phases instead.
+    private func speculativePlan(previous: ClusterSnapshot?) -> (nodes: [PlannedNode], source: NodeAddress)? {
+        guard let previous, previous.mode == .cluster, let topology = previous.topology,
+              let source = previous.topologySource?.endpoint
+        else { return nil }
+        let nodes = plan(DiscoveryResult(mode: .cluster, topology: topology, source: source), topology: topology)
+        guard nodes.contains(where: { $0.address == source }) else { return nil }
+        return (nodes, source)
+    }
+
+    /// Collects `nodes` in parallel; the one at `source` is asked for the topology in the same pipeline.
+    private func collect(
+        _ nodes: [PlannedNode], askingTopologyOf source: NodeAddress?
+    ) async -> (outcomes: [NodeAddress: NodeOutcome], topology: Result<DiscoveryResult, ValkeyError>?) {
+        let collector = NodeCollector(pool: pool)
+        return await withTaskGroup(of: NodeOutcome.self) { group in
+            for node in nodes {
+                group.addTask {
+                    await collector.collect(
+                        node.address, clusterMode: node.clusterMode, slotStats: node.slotStats, slotRanges: node.slotRanges,
+                        askTopology: node.address == source)
+                }
+            }
+            var results: [NodeAddress: NodeOutcome] = [:]
+            var topology: Result<DiscoveryResult, ValkeyError>?
+            for await outcome in group {
+                if let answer = outcome.topologyAnswer { topology = answer }
+                results[outcome.address] = outcome
+            }
+            return (results, topology)
+        }
     }
 
     /// Where to ask for the topology: the last node that answered, then the seeds, then every other known

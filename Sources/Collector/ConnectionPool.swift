@@ -16,6 +16,9 @@ actor ConnectionPool {
     private let authBackoff: Backoff
 
     init(configuration: ValkeyConnectionConfiguration, authBackoff: Backoff, logger: Logger) {
+        var configuration = configuration
+        // SLOT-STATS entries are read once, while the decoder validates them, instead of twice.
+        configuration.counterNames = SlotStatsReply.counterNames
         self.configuration = configuration
         self.authBackoff = authBackoff
         self.logger = logger

@@ -82,36 +82,46 @@ struct Discovery: Sendable {
         }
     }
 
+    /// The commands that ask a node for the topology; their replies go to ``interpret(_:from:)``.
+    static let commands = [["CLUSTER", "NODES"], ["CLUSTER", "INFO"]]
+
     /// One candidate: `CLUSTER NODES` and `CLUSTER INFO` in one round trip.
-    private func ask(_ address: NodeAddress) async -> Result<DiscoveryResult, ValkeyError> {
+    func ask(_ address: NodeAddress) async -> Result<DiscoveryResult, ValkeyError> {
         do throws(ValkeyError) {
             let connection = try await pool.connection(to: address)
             let replies: [RESPToken]
             do throws(ValkeyError) {
-                replies = try await connection.pipeline([["CLUSTER", "NODES"], ["CLUSTER", "INFO"]])
+                replies = try await connection.pipeline(Self.commands)
             } catch {
                 await pool.discard(address)
                 throw error
             }
-            if let message = replies[0].errorMessage {
-                if message.contains("cluster support disabled") {
-                    return .success(DiscoveryResult(mode: .standalone, source: address))
-                }
-                throw ValkeyError.fromErrorReply(message)
-            }
-            guard let text = replies[0].string else {
-                throw ValkeyError(.unexpectedReply, "CLUSTER NODES reply is not a string")
-            }
-            let topology: ClusterTopology
-            do {
-                topology = try ClusterTopology(parsingClusterNodes: text)
-            } catch {
-                throw ValkeyError(.protocol, "malformed CLUSTER NODES: \(error)")
-            }
-            let info = replies[1].string.map(InfoReply.init(parsing:))
-            return .success(DiscoveryResult(mode: .cluster, topology: topology, source: address, clusterInfo: info))
+            return Self.interpret(replies[...], from: address)
         } catch {
             return .failure(error)
         }
+    }
+
+    /// What the replies to ``commands`` from `address` say: a cluster's topology, a standalone server, or why neither.
+    static func interpret(_ replies: ArraySlice<RESPToken>, from address: NodeAddress) -> Result<DiscoveryResult, ValkeyError> {
+        let nodesReply = replies[replies.startIndex]
+        let infoReply = replies[replies.startIndex + 1]
+        if let message = nodesReply.errorMessage {
+            if message.contains("cluster support disabled") {
+                return .success(DiscoveryResult(mode: .standalone, source: address))
+            }
+            return .failure(ValkeyError.fromErrorReply(message))
+        }
+        guard let text = nodesReply.string else {
+            return .failure(ValkeyError(.unexpectedReply, "CLUSTER NODES reply is not a string"))
+        }
+        let topology: ClusterTopology
+        do {
+            topology = try ClusterTopology(parsingClusterNodes: text)
+        } catch {
+            return .failure(ValkeyError(.protocol, "malformed CLUSTER NODES: \(error)"))
+        }
+        let info = infoReply.string.map(InfoReply.init(parsing:))
+        return .success(DiscoveryResult(mode: .cluster, topology: topology, source: address, clusterInfo: info))
     }
 }

@@ -20,6 +20,8 @@ struct NodeOutcome: Sendable {
     /// Keys this primary holds in slots it is importing (legacy `SETSLOT IMPORTING`), by slot. They are
     /// in no owner's SLOT-STATS until the migration ends, so the slot table adds them to the slot's count.
     var importedKeys: [Int: Int64] = [:]
+    /// The topology this node reported, when it was asked in the same pipeline (see `askTopology`).
+    var topologyAnswer: Result<DiscoveryResult, ValkeyError>?
     var duration: Duration
 }
 
@@ -34,12 +36,18 @@ struct NodeCollector: Sendable {
 
     let pool: ConnectionPool
 
-    func collect(_ address: NodeAddress, clusterMode: Bool, slotStats: Bool, slotRanges: [SlotRange]) async -> NodeOutcome {
+    /// - Parameter askTopology: also send `CLUSTER NODES` and `CLUSTER INFO`, first in the same pipeline, and report
+    ///   what they say in `topologyAnswer`: the cycle then needs no discovery round trip before this one.
+    func collect(
+        _ address: NodeAddress, clusterMode: Bool, slotStats: Bool, slotRanges: [SlotRange], askTopology: Bool = false
+    ) async -> NodeOutcome {
         let started = ContinuousClock.now
         var outcome = NodeOutcome(address: address, status: .offline, duration: .zero)
         do throws(ValkeyError) {
             let connection = try await pool.connection(to: address)
-            var commands = [Self.infoCommand]
+            var commands = askTopology ? Discovery.commands : []
+            let infoIndex = commands.count
+            commands.append(Self.infoCommand)
             if clusterMode { commands.append(["CLUSTER", "MYSHARDID"]) }
             let transactionStart = commands.count
             if slotStats {
@@ -60,17 +68,18 @@ struct NodeCollector: Sendable {
                 throw error
             }
             let collectedAt = Date()
-            if let message = replies[0].errorMessage {
+            if askTopology { outcome.topologyAnswer = Discovery.interpret(replies[..<infoIndex], from: address) }
+            if let message = replies[infoIndex].errorMessage {
                 outcome.status = .error
                 outcome.error = ValkeyError.fromErrorReply(message)
-            } else if let text = replies[0].string {
+            } else if let text = replies[infoIndex].string {
                 outcome.status = .online
                 outcome.sample = NodeSample(collectedAt: collectedAt, info: InfoReply(parsing: text))
             } else {
                 outcome.status = .error
                 outcome.error = ValkeyError(.unexpectedReply, "INFO reply is not a string")
             }
-            if clusterMode, replies[1].errorMessage == nil { outcome.shardID = replies[1].string }
+            if clusterMode, replies[infoIndex + 1].errorMessage == nil { outcome.shardID = replies[infoIndex + 1].string }
             if slotStats {
                 let keysInOwnSlots = readTransaction(replies[transactionStart...], ranges: slotRanges.count, into: &outcome)
                 if let keysInOwnSlots, keysInOwnSlots.dbsize > keysInOwnSlots.owned {
@@ -79,6 +88,7 @@ struct NodeCollector: Sendable {
             }
         } catch {
             outcome.error = error
+            if askTopology, outcome.topologyAnswer == nil { outcome.topologyAnswer = .failure(error) }
             // Reached but refused us, or spoke nonsense: `error`. Could not talk at all: `offline`.
             switch error.reason {
             case .auth, .noperm, .protocol, .unexpectedReply, .serverError, .loading, .tls, .tlsUntrusted, .tlsExpired,
@@ -120,7 +130,7 @@ struct NodeCollector: Sendable {
     /// Reads EXEC's array (DBSIZE, then one SLOT-STATS reply per range) in one pass with a `RESPReader`: the
     /// replies are ~600 KB per primary, and splitting them into tokens first would walk every byte once more.
     private func readExec(_ exec: RESPToken, ranges: Int, into outcome: inout NodeOutcome) -> (dbsize: Int64, owned: Int64)? {
-        exec.withReader { reader -> (dbsize: Int64, owned: Int64)? in
+        exec.withReader(counterNames: SlotMetric.names) { reader -> (dbsize: Int64, owned: Int64)? in
             guard case .array(let count) = reader.next(), count == ranges + 1 else {
                 let count = exec.array?.count ?? 0
                 outcome.slotStatsError = ValkeyError(
@@ -165,7 +175,7 @@ struct NodeCollector: Sendable {
     private func readSlotStats(_ replies: ArraySlice<RESPToken>, into outcome: inout NodeOutcome) {
         var stats: [SlotStat] = []
         for reply in replies {
-            guard reply.withReader({ readSlotStatsReply(&$0, appendingTo: &stats, into: &outcome) }) else { return }
+            guard reply.withReader(counterNames: SlotMetric.names, { readSlotStatsReply(&$0, appendingTo: &stats, into: &outcome) }) else { return }
         }
         outcome.slotStats = stats
     }

@@ -3,9 +3,13 @@ import RESP
 /// Decodes a `CLUSTER SLOT-STATS` reply: an array of `[slot, {metric: value}]` pairs, where the
 /// inner map is a flat array in RESP2 and a map in RESP3.
 public enum SlotStatsReply {
+    /// The metric names a connection's decoder should read entries for (``RESPTokenDecoder/init(limits:counterNames:)``),
+    /// so that ``parse(_:appendingTo:)`` takes the entries it already read instead of reading the bytes twice.
+    public static let counterNames = SlotMetric.names
+
     /// Parses every entry, or fails on a shape that is not SLOT-STATS (wrong types, slot out of range).
     public static func parse(_ token: RESPToken) -> Result<[SlotStat], SlotStatsParseError> {
-        token.withReader { reader in
+        token.withReader(counterNames: counterNames) { reader in
             var stats: [SlotStat] = []
             if let failure = parse(&reader, appendingTo: &stats) { return .failure(failure) }
             return .success(stats)

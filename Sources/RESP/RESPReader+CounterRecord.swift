@@ -1,15 +1,41 @@
 /// Up to four counter names a ``RESPReader/nextCounterRecord(_:)`` looks for, each compared as whole
 /// 8-byte words: a full `CLUSTER SLOT-STATS` reply carries ~22k names, and a `memcmp` call per name cost more
 /// than reading the rest of the entry.
-public struct CounterNames: Sendable {
+public struct CounterNames: Sendable, Equatable {
     /// A name as its length and the four 8-byte words at ``wordOffset(_:length:)``: overlapping for names
     /// shorter than 32 bytes, so every compare is four full loads with no loop. Length 0 marks an unused slot.
-    fileprivate struct Name: Sendable {
+    fileprivate struct Name: Sendable, Equatable {
         var length = 0
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+        static func == (lhs: Name, rhs: Name) -> Bool {
+            lhs.length == rhs.length && lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1
+                && lhs.words.2 == rhs.words.2 && lhs.words.3 == rhs.words.3
+        }
     }
 
-    fileprivate let names: (Name, Name, Name, Name)
+    /// The names live in a class so that a `CounterNames` is one reference: the scanner's hot loop passes it per
+    /// entry, and copying 160 bytes of tuples each time went through `memmove`.
+    private final class Storage: Sendable {
+        let names: (Name, Name, Name, Name)
+        init(_ names: (Name, Name, Name, Name)) { self.names = names }
+    }
+
+    private let storage: Storage
+    fileprivate var names: (Name, Name, Name, Name) { storage.names }
+
+    /// Names that match nothing: what a scanner that reads no entries holds.
+    static let unused = CounterNames(storage: Storage((Name(), Name(), Name(), Name())))
+
+    private init(storage: Storage) {
+        self.storage = storage
+    }
+
+    public static func == (lhs: CounterNames, rhs: CounterNames) -> Bool {
+        lhs.storage === rhs.storage
+            || (lhs.names.0 == rhs.names.0 && lhs.names.1 == rhs.names.1 && lhs.names.2 == rhs.names.2
+                && lhs.names.3 == rhs.names.3)
+    }
 
     /// - Parameter names: 1 to 4 ASCII names, each 8 to 32 bytes long (a shorter name would need a load from
     ///   before its first byte).
@@ -24,7 +50,35 @@ public struct CounterNames: Sendable {
             }
             built[position] = Name(length: bytes.count, words: (word(0), word(1), word(2), word(3)))
         }
-        self.names = (built[0], built[1], built[2], built[3])
+        self.storage = Storage((built[0], built[1], built[2], built[3]))
+    }
+
+    /// Which of the names the `length` bytes at `start` of `raw` are, if any.
+    @inline(__always)
+    func position(in raw: UnsafeRawBufferPointer, at start: Int, length: Int) -> Int? {
+        guard length >= 8, length <= 32, start + length <= raw.count else { return nil }
+        let names = storage.names
+        // The length picks the candidates (the SLOT-STATS names all differ in length); only then are words loaded.
+        let candidate: Int
+        if names.0.length == length { candidate = 0 }
+        else if names.1.length == length { candidate = 1 }
+        else if names.2.length == length { candidate = 2 }
+        else if names.3.length == length { candidate = 3 }
+        else { return nil }
+        func word(_ i: Int) -> UInt64 {
+            raw.loadUnaligned(fromByteOffset: start + Self.wordOffset(i, length: length), as: UInt64.self)
+        }
+        let words = (word(0), word(1), word(2), word(3))
+        func equal(_ name: Name) -> Bool {
+            name.length == length && name.words.0 == words.0 && name.words.1 == words.1
+                && name.words.2 == words.2 && name.words.3 == words.3
+        }
+        // Names of equal length are each tried, from the first candidate on.
+        if candidate <= 0, equal(names.0) { return 0 }
+        if candidate <= 1, equal(names.1) { return 1 }
+        if candidate <= 2, equal(names.2) { return 2 }
+        if equal(names.3) { return 3 }
+        return nil
     }
 
     /// Where word `i` (0..<4) of a name of `length` (8...32) bytes starts.
@@ -49,7 +103,11 @@ extension RESPReader {
     ///
     /// Returns nil, with the cursor left anywhere, on any other shape (attributes, simple strings, a value that is
     /// not an integer...): the caller then reads the entry again with ``next()`` to say what is wrong with it.
+    ///
+    /// On a reader from ``RESPToken/withReader(counterNames:_:)``, `names` must be the names given there: an entry
+    /// the decoder already read at the cursor is returned without reading its bytes again.
     public mutating func nextCounterRecord(_ names: CounterNames) -> CounterRecord? {
+        if let entry = takeCounterEntry() { return entry }
         guard remaining(4), byte(0) == 0x2A, byte(1) == 0x32, byte(2) == 0x0D else { return nil }  // "*2\r\n"
         index += 4
         guard remaining(1), byte(0) == 0x3A else { return nil }  // ':' key
@@ -75,7 +133,7 @@ extension RESPReader {
             index += length + 2
             guard remaining(1), byte(0) == 0x3A else { return nil }  // ':' value
             let value = readInteger()
-            guard let position = match(names, nameStart, length) else { continue }
+            guard let position = names.position(in: raw, at: nameStart, length: length) else { continue }
             switch position {
             case 0: record.values.0 = value
             case 1: record.values.1 = value
@@ -87,22 +145,19 @@ extension RESPReader {
         return record
     }
 
-    /// Which of `names` the `length` bytes at `start` are, if any.
-    private func match(_ names: CounterNames, _ start: Int, _ length: Int) -> Int? {
-        guard length >= 8, length <= 32, start + length <= raw.count else { return nil }
-        func word(_ i: Int) -> UInt64 {
-            raw.loadUnaligned(fromByteOffset: start + CounterNames.wordOffset(i, length: length), as: UInt64.self)
+    /// The entry the decoder read at the cursor, if any, with the cursor moved past it.
+    private mutating func takeCounterEntry() -> CounterRecord? {
+        // The reader only moves forward, so entries behind the cursor are passed for good.
+        while counterEntryCursor < counterEntries.count, counterEntries[counterEntryCursor].offset < index {
+            counterEntryCursor += 1
         }
-        let words = (word(0), word(1), word(2), word(3))
-        func equal(_ name: CounterNames.Name) -> Bool {
-            name.length == length && name.words.0 == words.0 && name.words.1 == words.1
-                && name.words.2 == words.2 && name.words.3 == words.3
+        guard counterEntryCursor < counterEntries.count, counterEntries[counterEntryCursor].offset == index else {
+            return nil
         }
-        if equal(names.names.0) { return 0 }
-        if equal(names.names.1) { return 1 }
-        if equal(names.names.2) { return 2 }
-        if equal(names.names.3) { return 3 }
-        return nil
+        let entry = counterEntries[counterEntryCursor]
+        counterEntryCursor += 1
+        index += Int(entry.length)
+        return entry.record
     }
 
     /// Whether at least `count` bytes remain from the cursor.

@@ -16,6 +16,11 @@ public struct RESPReader {
     // Internal, not private: RESPReader+CounterRecord.swift reads the same bytes.
     let raw: UnsafeRawBufferPointer
     var index: Int
+    /// Entries the decoder already read from these bytes, for ``nextCounterRecord(_:)``; empty unless the reader
+    /// came from ``RESPToken/withReader(counterNames:_:)`` with the names they were read with.
+    let counterEntries: UnsafeBufferPointer<CounterEntry>
+    /// The first of `counterEntries` that may still lie ahead of the cursor.
+    var counterEntryCursor = 0
 
     /// One element's header, read by `next()`.
     public enum Element {
@@ -32,9 +37,10 @@ public struct RESPReader {
         case other
     }
 
-    init(_ raw: UnsafeRawBufferPointer) {
+    init(_ raw: UnsafeRawBufferPointer, counterEntries: UnsafeBufferPointer<CounterEntry> = .init(start: nil, count: 0)) {
         self.raw = raw
         self.index = 0
+        self.counterEntries = counterEntries
     }
 
     /// Whether the cursor has reached the end of the token.
@@ -161,6 +167,20 @@ extension RESPToken {
         try base.withUnsafeReadableBytes { raw in
             var reader = RESPReader(raw)
             return try body(&reader)
+        }
+    }
+
+    /// Like ``withReader(_:)``, for a reader whose ``RESPReader/nextCounterRecord(_:)`` is called with `counterNames`
+    /// only: entries the decoder already read with the same names are then taken as they are, not read again.
+    public func withReader<Result>(
+        counterNames: CounterNames, _ body: (inout RESPReader) throws -> Result
+    ) rethrows -> Result {
+        guard let counterEntries, counterEntries.names == counterNames else { return try withReader(body) }
+        return try base.withUnsafeReadableBytes { raw in
+            try counterEntries.entries.withUnsafeBufferPointer { entries in
+                var reader = RESPReader(raw, counterEntries: entries)
+                return try body(&reader)
+            }
         }
     }
 }

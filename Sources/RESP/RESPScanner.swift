@@ -44,8 +44,31 @@ struct RESPScanner: Sendable {
     /// Bytes looked at or stepped over since creation, across replies. Only for tests that prove no re-scan.
     private(set) var bytesExamined = 0
 
-    init(limits: RESPLimits) {
+    /// When set, whole `[integer, map]` entries inside aggregates are also read into ``counterEntries`` while
+    /// they are validated (see ``scanCounterEntry(_:from:available:depth:limits:names:)``).
+    let counterNames: CounterNames
+    /// Whether `counterNames` were given.
+    let readsCounterEntries: Bool
+    /// Entries read so far in the reply in progress, in byte order; offsets from the reply's first byte.
+    private(set) var counterEntries: [CounterEntry] = []
+
+    init(limits: RESPLimits, counterNames: CounterNames? = nil) {
         self.limits = limits
+        self.counterNames = counterNames ?? .unused
+        self.readsCounterEntries = counterNames != nil
+    }
+
+    /// Hands over the finished reply's entries with offsets from the first byte of its value (`skip` bytes of
+    /// leading attributes in): entries inside those attributes are dropped, since the token does not hold them.
+    mutating func takeCounterEntries(skip: Int) -> CounterEntries? {
+        guard readsCounterEntries, !counterEntries.isEmpty else { return nil }
+        var entries = counterEntries
+        counterEntries = []
+        if skip > 0 {
+            entries.removeAll { $0.offset < skip }
+            for i in entries.indices { entries[i].offset -= skip }
+        }
+        return CounterEntries(names: counterNames, entries: entries)
     }
 
     /// True when no byte of a reply has been consumed yet (nothing is half-validated).
@@ -61,6 +84,7 @@ struct RESPScanner: Sendable {
         self.stack.removeAll(keepingCapacity: true)
         self.depth = 0
         self.pending = .line(checked: 0)
+        self.counterEntries = []
     }
 
     /// Validates as far as `bytes` allows; returns where the reply is once it is complete, nil when more bytes are needed.
@@ -258,6 +282,24 @@ struct RESPScanner: Sendable {
         while self.offset < available {
             let start = self.offset
             let kind = bytes[start]
+            if kind == RESPTypeIdentifier.array.rawValue, self.depth > 0, self.readsCounterEntries,
+               let (end, record) = Self.scanCounterEntry(
+                   bytes, from: start, available: available, depth: self.depth, limits: self.limits,
+                   names: self.counterNames) {
+                if self.counterEntries.isEmpty {
+                    // The entries are the elements of the aggregate around the first one: size for them at once.
+                    self.counterEntries.reserveCapacity(min(self.current.remaining, 16384))
+                }
+                self.counterEntries.append(CounterEntry(record: record, length: UInt32(end - start), offset: start))
+                self.bytesExamined += end - start
+                if self.current.remaining > 1 {
+                    self.current.remaining -= 1
+                    self.offset = end
+                    continue
+                }
+                if let completed = self.finishItem(end: end, isAttribute: false) { return completed }
+                continue
+            }
             var index = start + 1
             if kind == .colon, index < available, bytes[index] == .minus { index += 1 }
             // Digits: at most 18, so neither an integer nor a length can overflow; longer ones take the general path.

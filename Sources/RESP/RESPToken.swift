@@ -8,12 +8,19 @@ public struct RESPToken: Sendable, Hashable {
     /// The exact bytes of one complete, already-validated value (for a reply that began with an attribute,
     /// the bytes of the value after it).
     public let base: ByteBuffer
+    /// Entries the decoder read while validating, when it was asked to (see ``RESPTokenDecoder/init(limits:counterNames:)``).
+    let counterEntries: CounterEntries?
 
     /// Wraps bytes that ``RESPScanner`` has validated as exactly one value. Internal: nothing outside the
     /// module can produce such a guarantee, and every reader here relies on it.
-    init(validated base: ByteBuffer) {
+    init(validated base: ByteBuffer, counterEntries: CounterEntries? = nil) {
         self.base = base
+        self.counterEntries = counterEntries
     }
+
+    public static func == (lhs: RESPToken, rhs: RESPToken) -> Bool { lhs.base == rhs.base }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(base) }
 
     /// Decodes one complete value from the start of `buffer`, for tests and small fixed inputs.
     ///

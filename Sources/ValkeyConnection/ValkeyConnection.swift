@@ -42,6 +42,7 @@ public final class ValkeyConnection: Sendable {
         logger: Logger
     ) async throws(ValkeyError) -> ValkeyConnection {
         let limits = configuration.limits
+        let counterNames = configuration.counterNames
         let health = ConnectionHealth()
         let tls = configuration.tls
         let diagnosis = TLSDiagnosis()
@@ -56,7 +57,7 @@ public final class ValkeyConnection: Sendable {
                         try channel.pipeline.syncOperations.addHandler(tls.makeHandler(host: host, diagnosis: diagnosis))
                     }
                     try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(RESPTokenDecoder(limits: limits)))
+                        ByteToMessageHandler(RESPTokenDecoder(limits: limits, counterNames: counterNames)))
                     try channel.pipeline.syncOperations.addHandler(ValkeyChannelHandler(health: health))
                 }
             }

@@ -18,6 +18,9 @@ public struct ValkeyConnectionConfiguration: Sendable {
     public var preferRESP3: Bool
     /// TLS for every connection, or plaintext when nil. Never both: there is no fallback.
     public var tls: ValkeyTLS?
+    /// Counter names whose `[integer, map]` entries the decoder reads while validating replies
+    /// (``RESPTokenDecoder/init(limits:counterNames:)``); nil reads none.
+    public var counterNames: CounterNames?
 
     public init(
         username: String? = nil,
@@ -27,7 +30,8 @@ public struct ValkeyConnectionConfiguration: Sendable {
         commandTimeout: Duration = .seconds(5),
         limits: RESPLimits = .exporter,
         preferRESP3: Bool = true,
-        tls: ValkeyTLS? = nil
+        tls: ValkeyTLS? = nil,
+        counterNames: CounterNames? = nil
     ) {
         self.username = username
         self.password = password
@@ -37,6 +41,7 @@ public struct ValkeyConnectionConfiguration: Sendable {
         self.limits = limits
         self.preferRESP3 = preferRESP3
         self.tls = tls
+        self.counterNames = counterNames
     }
 }
 
