@@ -67,13 +67,7 @@ extension RESPScanner {
             index += 3
             guard let value = number(bytes, &index, available, signed: true) else { return nil }
             if let position = names.position(in: bytes, at: nameStart, length: Int(length)) {
-                switch position {
-                case 0: record.values.0 = value
-                case 1: record.values.1 = value
-                case 2: record.values.2 = value
-                default: record.values.3 = value
-                }
-                record.found |= 1 << position
+                record.set(value, at: position)
             }
             pair += 1
         }

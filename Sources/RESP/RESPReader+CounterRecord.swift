@@ -94,6 +94,18 @@ public struct CounterRecord: Sendable {
     public var values: (Int64, Int64, Int64, Int64) = (0, 0, 0, 0)
     /// Bit `i` set: name `i` was in the entry.
     public var found: UInt8 = 0
+
+    /// Records `value` for the name at `position` (0..<4); a repeated name keeps its last value.
+    @inline(__always)
+    mutating func set(_ value: Int64, at position: Int) {
+        switch position {
+        case 0: values.0 = value
+        case 1: values.1 = value
+        case 2: values.2 = value
+        default: values.3 = value
+        }
+        found |= 1 << position
+    }
 }
 
 extension RESPReader {
@@ -134,13 +146,7 @@ extension RESPReader {
             guard remaining(1), byte(0) == 0x3A else { return nil }  // ':' value
             let value = readInteger()
             guard let position = names.position(in: raw, at: nameStart, length: length) else { continue }
-            switch position {
-            case 0: record.values.0 = value
-            case 1: record.values.1 = value
-            case 2: record.values.2 = value
-            default: record.values.3 = value
-            }
-            record.found |= 1 << position
+            record.set(value, at: position)
         }
         return record
     }
