@@ -102,7 +102,13 @@ public final class ClusterCollector: Service, Sendable {
         // Keep what was collected exactly as the plan says; collect the rest; drop nodes no longer planned.
         let planned = Set(plan.map(\.address))
         outcomes = outcomes.filter { planned.contains($0.key) }
-        let missing = plan.filter { collectedAs[$0.address] != $0 || outcomes[$0.address] == nil }
+        // A node that already failed this cycle (hung, refused, wrong password) keeps that failure whatever its new
+        // plan: asking again would cost a second deadline in the same cycle for an answer that has no data either way.
+        let missing = plan.filter { node in
+            guard let outcome = outcomes[node.address] else { return true }
+            if outcome.sample == nil, outcome.slotStats == nil { return false }
+            return collectedAs[node.address] != node
+        }
         if !missing.isEmpty {
             outcomes.merge(await collect(missing, askingTopologyOf: nil).outcomes) { _, fresh in fresh }
         }
