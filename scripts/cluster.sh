@@ -575,12 +575,17 @@ def keyslot(key):
 assert keyslot(b"123456789") == 12739  # CRC16/XMODEM check value 0x31C3 mod 16384
 
 owner = [None] * 16384
+replicas = {}  # primary id -> live replicas, for the WAIT that ends each primary's pipe
+ports_by_id = {}
 with open(nodes_file) as f:
     for line in f:
         p = line.split()
+        if len(p) >= 8 and "slave" in p[2].split(",") and "fail" not in p[2].split(","):
+            replicas[p[3]] = replicas.get(p[3], 0) + 1
         if len(p) < 8 or "master" not in p[2].split(",") or "fail" in p[2].split(","):
             continue
         port = int(p[1].split("@")[0].rsplit(":", 1)[1])
+        ports_by_id[p[0]] = port
         for r in p[8:]:
             if r.startswith("["):
                 continue
@@ -598,11 +603,16 @@ for i in range(nkeys):
     port = owner[keyslot(k)]
     bufs.setdefault(port, []).append(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, len(v), v))
     counts[port] = counts.get(port, 0) + 1
+# Each pipe ends with WAIT for all of that primary's replicas, so load returns only when the replicas hold
+# the keys too: a test that compares a replica's key count with DBSIZE right after start() must not race replication.
+replicas_by_port = {ports_by_id[i]: n for i, n in replicas.items() if i in ports_by_id}
 for port, chunks in bufs.items():
+    n = b"%d" % replicas_by_port.get(port, 0)
+    chunks.append(b"*3\r\n$4\r\nWAIT\r\n$%d\r\n%s\r\n$5\r\n10000\r\n" % (len(n), n))
     path = "%s/%d.resp" % (outdir, port)
     with open(path, "wb") as f:
         f.write(b"".join(chunks))
-    print(port, path, counts[port])
+    print(port, path, counts[port] + 1)
 PY
     local port path count pids=() ports=() counts=() i rc=0 out
     while read -r port path count; do
