@@ -134,8 +134,11 @@ struct MetricWriter {
         return out
     }
 
+    /// `\\` and `\n` escaped. Runs for every family on every render, and HELP texts almost never need it: the
+    /// byte check keeps Foundation's string search (about 1 ms per render over ~150 families) off the common path.
     static func escapeHelp(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") }) else { return text }
+        return text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
     }
 
     /// Go-compatible float text: integers without a fraction, `NaN`, `+Inf`, `-Inf`.

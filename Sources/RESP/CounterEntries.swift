@@ -37,16 +37,17 @@ extension RESPScanner {
         names: CounterNames
     ) -> (end: Int, record: CounterRecord)? {
         // "*2\r\n:" — the outer pair and the start of its integer key.
-        guard start + 5 <= available, bytes[start + 1] == 0x32, bytes[start + 2] == .cr, bytes[start + 3] == .lf,
-              bytes[start + 4] == .colon, depth + 2 <= limits.maxDepth, limits.maxAggregateCount >= 2
+        // "2\r\n:" as one little-endian load after the `*` the caller saw.
+        guard available &- start >= 5, bytes.loadUnaligned(fromByteOffset: start &+ 1, as: UInt32.self) == 0x3A0A_0D32,
+              depth + 2 <= limits.maxDepth, limits.maxAggregateCount >= 2
         else { return nil }
-        var index = start + 5
+        var index = start &+ 5
         var record = CounterRecord()
         guard let key = number(bytes, &index, available, signed: true), index < available else { return nil }
         record.key = key
         let marker = bytes[index]
         guard marker == RESPTypeIdentifier.map.rawValue || marker == RESPTypeIdentifier.array.rawValue else { return nil }
-        index += 1
+        index &+= 1
         guard let count = number(bytes, &index, available, signed: false) else { return nil }
         let isMap = marker == RESPTypeIdentifier.map.rawValue
         // At most 18 digits, so doubling cannot overflow.
@@ -55,6 +56,17 @@ extension RESPScanner {
         let pairs = isMap ? count : count / 2
         var pair: Int64 = 0
         while pair < pairs {
+            // The common case: the name the pair's position predicts (SLOT-STATS sends its names in the order
+            // of `names`), matched as one header. It accepts exactly what the steps below would for that name.
+            let header = names.headerLength(
+                of: Int(pair), in: bytes, at: index, available: available, maxBulkLength: limits.maxBulkLength)
+            if header > 0 {
+                index &+= header
+                guard let value = number(bytes, &index, available, signed: true) else { return nil }
+                record.set(value, at: Int(pair))
+                pair += 1
+                continue
+            }
             guard index < available, bytes[index] == RESPTypeIdentifier.bulkString.rawValue else { return nil }
             index += 1
             guard let length = number(bytes, &index, available, signed: false), length <= Int64(limits.maxBulkLength)
@@ -80,25 +92,28 @@ extension RESPScanner {
     private static func number(
         _ bytes: UnsafeRawBufferPointer, _ index: inout Int, _ available: Int, signed: Bool
     ) -> Int64? {
+        // Wrapping arithmetic throughout: cursor stays below `available`, and the overflow checks cost more than
+        // the digits. The digit loop stops at 19 digits, so the value cannot overflow before it is refused.
         var cursor = index
         var negative = false
         if signed, cursor < available, bytes[cursor] == .minus {
             negative = true
-            cursor += 1
+            cursor &+= 1
         }
         let digitsStart = cursor
+        let digitsEnd = min(available, digitsStart &+ 19)
         var value: Int64 = 0
-        while cursor < available, cursor - digitsStart < 19 {
+        while cursor < digitsEnd {
             let digit = bytes[cursor] &- .zero
             guard digit < 10 else { break }
             value = value &* 10 &+ Int64(digit)
-            cursor += 1
+            cursor &+= 1
         }
-        let digits = cursor - digitsStart
-        guard digits > 0, digits <= 18, cursor + 1 < available, bytes[cursor] == .cr, bytes[cursor + 1] == .lf else {
+        let digits = cursor &- digitsStart
+        guard digits > 0, digits <= 18, cursor &+ 1 < available, bytes[cursor] == .cr, bytes[cursor &+ 1] == .lf else {
             return nil
         }
-        index = cursor + 2
+        index = cursor &+ 2
         return negative ? 0 &- value : value
     }
 }

@@ -18,14 +18,43 @@ public struct CounterNames: Sendable, Equatable {
     /// entry, and copying 160 bytes of tuples each time went through `memmove`.
     private final class Storage: Sendable {
         let names: (Name, Name, Name, Name)
-        init(_ names: (Name, Name, Name, Name)) { self.names = names }
+        let headers: (Header, Header, Header, Header)
+        init(_ names: (Name, Name, Name, Name), headers: (Header, Header, Header, Header)) {
+            self.names = names
+            self.headers = headers
+        }
+    }
+
+    /// A name as it stands in a map of integers: `$<length>\r\n<name>\r\n:`, from the bulk string's type byte to
+    /// its value's. The scanner compares a whole header in five overlapping 8-byte loads where reading it piece by
+    /// piece (length digits, CRLFs, then the name) cost most of an entry. Length 0 marks an unused slot.
+    fileprivate struct Header: Sendable {
+        var length = 0
+        var nameLength = 0
+        var words: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+
+        /// Names of 8 to 32 bytes make headers of 14 to 40 bytes: five words cover any of them.
+        init(name bytes: UnsafeRawBufferPointer) {
+            let encoded = Array("$\(bytes.count)\r\n".utf8) + Array(bytes) + Array("\r\n:".utf8)
+            length = encoded.count
+            nameLength = bytes.count
+            encoded.withUnsafeBytes { raw in
+                func word(_ i: Int) -> UInt64 {
+                    raw.loadUnaligned(fromByteOffset: CounterNames.headerWordOffset(i, length: raw.count), as: UInt64.self)
+                }
+                words = (word(0), word(1), word(2), word(3), word(4))
+            }
+        }
+
+        init() {}
     }
 
     private let storage: Storage
     fileprivate var names: (Name, Name, Name, Name) { storage.names }
 
     /// Names that match nothing: what a scanner that reads no entries holds.
-    static let unused = CounterNames(storage: Storage((Name(), Name(), Name(), Name())))
+    static let unused = CounterNames(
+        storage: Storage((Name(), Name(), Name(), Name()), headers: (Header(), Header(), Header(), Header())))
 
     private init(storage: Storage) {
         self.storage = storage
@@ -42,6 +71,7 @@ public struct CounterNames: Sendable, Equatable {
     public init(_ names: [StaticString]) {
         precondition((1...4).contains(names.count), "CounterNames holds 1 to 4 names")
         var built = [Name](repeating: Name(), count: 4)
+        var headers = [Header](repeating: Header(), count: 4)
         for (position, name) in names.enumerated() {
             let bytes = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
             precondition((8...32).contains(bytes.count), "a counter name must be 8 to 32 bytes long")
@@ -49,9 +79,42 @@ public struct CounterNames: Sendable, Equatable {
                 bytes.loadUnaligned(fromByteOffset: Self.wordOffset(i, length: bytes.count), as: UInt64.self)
             }
             built[position] = Name(length: bytes.count, words: (word(0), word(1), word(2), word(3)))
+            headers[position] = Header(name: bytes)
         }
-        self.storage = Storage((built[0], built[1], built[2], built[3]))
+        self.storage = Storage(
+            (built[0], built[1], built[2], built[3]), headers: (headers[0], headers[1], headers[2], headers[3]))
     }
+
+    /// The length of name `position`'s whole header (`$<length>\r\n<name>\r\n:`) when the bytes at `start` are
+    /// exactly it and its name is at most `maxBulkLength` long; 0 otherwise (also for an unused or out-of-range
+    /// position). The bytes from `start` to `available` must be readable.
+    @inline(__always)
+    func headerLength(
+        of position: Int, in raw: UnsafeRawBufferPointer, at start: Int, available: Int, maxBulkLength: Int
+    ) -> Int {
+        let header: Header
+        switch position {
+        case 0: header = storage.headers.0
+        case 1: header = storage.headers.1
+        case 2: header = storage.headers.2
+        case 3: header = storage.headers.3
+        default: return 0
+        }
+        let length = header.length
+        // Wrapping arithmetic: every offset is within `available`, and overflow checks were a third of the loop.
+        guard length > 0, available &- start >= length, header.nameLength <= maxBulkLength else { return 0 }
+        func word(_ i: Int) -> UInt64 {
+            raw.loadUnaligned(fromByteOffset: start &+ Self.headerWordOffset(i, length: length), as: UInt64.self)
+        }
+        // One combined test, no early exits: the five loads are independent and the branch is nearly always taken.
+        let differ = (word(0) ^ header.words.0) | (word(1) ^ header.words.1) | (word(2) ^ header.words.2)
+            | (word(3) ^ header.words.3) | (word(4) ^ header.words.4)
+        return differ == 0 ? length : 0
+    }
+
+    /// Where word `i` (0..<5) of a header of `length` (14...40) bytes starts.
+    @inline(__always)
+    fileprivate static func headerWordOffset(_ i: Int, length: Int) -> Int { min(8 &* i, length &- 8) }
 
     /// Which of the names the `length` bytes at `start` of `raw` are, if any.
     @inline(__always)

@@ -37,6 +37,8 @@ struct ExpositionFormatTests {
 
     @Test func labelEscaping() {
         #expect(MetricWriter.escapeLabelValue("a\"b\\c\nd") == #"a\"b\\c\nd"#)
+        #expect(MetricWriter.escapeHelp("a\"b\\c\nd") == #"a"b\\c\nd"#)
+        #expect(MetricWriter.escapeHelp("plain help, \"quoted\" stays") == "plain help, \"quoted\" stays")
         #expect(MetricWriter.format(1.5e-7) == "1.5e-07")
         #expect(MetricWriter.format(.nan) == "NaN")
         #expect(MetricWriter.format(-.infinity) == "-Inf")

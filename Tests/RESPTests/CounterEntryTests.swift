@@ -101,6 +101,39 @@ struct CounterEntryTests {
         #expect(entries[0].offset == 4 && entries[0].record.key == 7)
     }
 
+    /// Every one-byte change of a well-formed entry (a near miss of a name header above all: `$9`, `key-counT`, a
+    /// missing CR) is accepted or refused, and read, exactly as the item-by-item path does.
+    @Test func everyOneByteChangeOfAnEntryDecodesAsWithoutEntries() throws {
+        let wire = Array(Self.replies[0].utf8)
+        var changed = 0
+        for position in 4..<114 {
+            for replacement in [UInt8(ascii: "0"), UInt8(ascii: "a"), UInt8(ascii: "\r"), UInt8(ascii: "$"), UInt8(ascii: ":")]
+            where wire[position] != replacement {
+                var mutated = wire
+                mutated[position] = replacement
+                var plain = RESPTokenDecoder()
+                var plainBuffer = ByteBuffer(bytes: mutated)
+                var fused = RESPTokenDecoder(counterNames: Self.names)
+                var fusedBuffer = ByteBuffer(bytes: mutated)
+                let reference = Result { try plain.decode(buffer: &plainBuffer) }
+                let decoded = Result { try fused.decode(buffer: &fusedBuffer) }
+                switch (reference, decoded) {
+                case (.success(let want?), .success(let got?)):
+                    #expect(got == want, "byte \(position) -> \(replacement)")
+                    #expect(Self.records(got, usingEntries: true) == Self.records(want, usingEntries: false),
+                            "byte \(position) -> \(replacement)")
+                    changed += 1
+                case (.success(nil), .success(nil)): break
+                case (.failure(let want as RESPParsingError), .failure(let got as RESPParsingError)):
+                    #expect(got.code == want.code, "byte \(position) -> \(replacement)")
+                default:
+                    Issue.record("byte \(position) -> \(replacement): \(reference) vs \(decoded)")
+                }
+            }
+        }
+        #expect(changed > 50)  // most changes (digits, name letters) still decode: the comparison had something to compare
+    }
+
     /// An entry that breaks a limit fails exactly as it does without entries: the fast path never widens what is accepted.
     @Test(arguments: [
         (RESPLimits(maxBulkLength: 64, maxAggregateCount: 64, maxDepth: 2, maxReplySize: 1 << 20), RESPParsingError.Code.tooDeep),
