@@ -136,12 +136,13 @@ def capture_replies(port, batch_file, target):
     return target.stat().st_size
 
 
-def parse_cost(exporter_binary, replies):
-    """ParseBenchmark's table over the captured replies, as a preformatted section."""
+def parse_cost(exporter_binary, replies, nodes_text):
+    """ParseBenchmark's table over the captured replies (and the CLUSTER NODES text), as a preformatted section."""
     binary = Path(exporter_binary).parent / "ParseBenchmark"
     if not binary.exists():
         sys.exit(f"{binary} is missing: build it with `swift build -c release --product ParseBenchmark`")
-    out = subprocess.run([str(binary), str(replies), "300"], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([str(binary), str(replies), "300", str(nodes_text)], check=True, capture_output=True,
+                         text=True).stdout
     section = benchlib.Section("Client-side parse cost of one primary's replies (in process, no I/O)", ["output"])
     section.preformatted = out.rstrip()
     return section
@@ -375,7 +376,9 @@ def run(exporter_binary):
         replies = work / f"node-{primary}-replies.resp"
         size = capture_replies(primary, two[primary], replies)
         benchlib.log(f"cycle: captured {size:,} reply bytes of 127.0.0.1:{primary} for ParseBenchmark")
-        parse = parse_cost(exporter_binary, replies)
+        nodes_text = work / "cluster-nodes.txt"
+        nodes_text.write_text(benchlib.cli(BASE_PORT, "CLUSTER", "NODES"))
+        parse = parse_cost(exporter_binary, replies, nodes_text)
 
         with benchlib.Exporter(exporter_binary, seed, "bench-cycle", interval=INTERVAL) as e:
             benchlib.log(f"cycle: {BLOCKS} blocks of {BLOCK_CYCLES} exporter cycles and floor rounds")

@@ -2,7 +2,10 @@
 // MULTI / DBSIZE / CLUSTER SLOT-STATS / EXEC transaction over its 5461 slots), split by phase. Prints a table;
 // not a pass/fail test.
 //
-//   ParseBenchmark FILE [ITERATIONS]
+//   ParseBenchmark FILE [ITERATIONS] [NODES-FILE]
+//
+// NODES-FILE, when given, holds a CLUSTER NODES reply's text: its parse (what the topology source's collection
+// adds) is timed as one more row.
 //
 // FILE holds the raw RESP3 bytes a real primary sent for that pipeline (Benchmarks/cycle.py captures one from
 // its cluster). They are fed to the decoder in 64 KB reads into one cumulative buffer, as NIO's
@@ -15,7 +18,7 @@ import RESP
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2, let reply = FileManager.default.contents(atPath: arguments[1]) else {
-    FileHandle.standardError.write(Data("usage: ParseBenchmark FILE [ITERATIONS]\n".utf8))
+    FileHandle.standardError.write(Data("usage: ParseBenchmark FILE [ITERATIONS] [NODES-FILE]\n".utf8))
     exit(2)
 }
 let iterations = arguments.count > 2 ? Int(arguments[2]) ?? 200 : 200
@@ -75,6 +78,20 @@ func measure(_ bytes: [UInt8], iterations: Int, readSize: Int) throws
     return (decode, info, slots, total, checksum)
 }
 
+/// Times parsing a CLUSTER NODES text into a topology `iterations` times; returns the times and the node count.
+func measureTopology(_ text: String, iterations: Int) throws -> ([Double], Int) {
+    var times: [Double] = []
+    var count = 0
+    let clock = ContinuousClock()
+    for _ in 0..<iterations {
+        let t0 = clock.now
+        let topology = try ClusterTopology(parsingClusterNodes: text)
+        times.append(microseconds(clock.now - t0))
+        count = topology.nodes.count
+    }
+    return (times, count)
+}
+
 let (decode, info, slots, total, checksum) = try measure(bytes, iterations: iterations, readSize: readSize)
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
@@ -85,4 +102,12 @@ print("| decode (validate, split into replies) | \(String(format: "%.0f", median
 print("| INFO parse | \(String(format: "%.0f", median(info))) |")
 print("| SLOT-STATS read | \(String(format: "%.0f", median(slots))) |")
 print("| total | \(String(format: "%.0f", median(total))) |")
+if arguments.count > 3 {
+    guard let nodes = FileManager.default.contents(atPath: arguments[3]).flatMap({ String(data: $0, encoding: .utf8) }) else {
+        FileHandle.standardError.write(Data("cannot read \(arguments[3])\n".utf8))
+        exit(2)
+    }
+    let (times, count) = try measureTopology(nodes, iterations: iterations)
+    print("| CLUSTER NODES parse (\(count) nodes; the topology source only) | \(String(format: "%.0f", median(times))) |")
+}
 print("checksum \(checksum / Int64(iterations))")

@@ -24,7 +24,7 @@ extension ClusterNode {
 
     private static func parse(_ line: Substring) throws(LineError) -> ClusterNode {
         // Fields are separated by single spaces; splitting on any whitespace also drops a stray trailing "\r".
-        let fields = line.split(whereSeparator: \.isWhitespace)
+        let fields = TextScanning.fields(line)
         guard fields.count >= fieldNames.count else {
             throw LineError(reason: "missing \(fieldNames[fields.count]) field (expected at least \(fieldNames.count) fields, found \(fields.count))")
         }

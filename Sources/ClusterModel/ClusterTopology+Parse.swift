@@ -6,7 +6,7 @@ extension ClusterTopology {
     /// blank lines are allowed only at the end. Duplicate node ids and a slot claimed twice are errors.
     public init(parsingClusterNodes text: String) throws(ClusterNodesParseError) {
         var lines = TextScanning.lines(text)
-        while let last = lines.last, last.allSatisfy(\.isWhitespace) {
+        while let last = lines.last, TextScanning.isBlank(last) {
             lines.removeLast()
         }
         guard !lines.isEmpty else {
@@ -15,7 +15,7 @@ extension ClusterTopology {
         var nodes: [ClusterNode] = []
         nodes.reserveCapacity(lines.count)
         for (index, line) in lines.enumerated() {
-            guard !line.allSatisfy(\.isWhitespace) else {
+            guard !TextScanning.isBlank(line) else {
                 throw ClusterNodesParseError(line: index + 1, reason: "blank line")
             }
             nodes.append(try ClusterNode(parsingClusterNodesLine: line, lineNumber: index + 1))

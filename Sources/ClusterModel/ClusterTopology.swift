@@ -29,18 +29,25 @@ public struct ClusterTopology: Sendable, Hashable {
                     line: index + 1, reason: "duplicate node id \(node.id) (first seen on line \(previous + 1))")
             }
             for range in node.slots {
-                for slot in range.slots {
-                    let owner = owners[slot]
-                    guard owner == Self.unassigned else {
-                        let other = nodes[Int(owner)].id
-                        let reason = other == node.id
-                            ? "slot \(slot) listed twice"
-                            : "slot \(slot) is also claimed by \(other) (line \(Int(owner) + 1))"
-                        throw ClusterNodesParseError(line: index + 1, reason: reason)
+                // Without bounds and uniqueness checks per slot: this loop runs 16384 times per topology.
+                let conflict = owners.withUnsafeMutableBufferPointer { table -> Int? in
+                    // One check per range instead (the bounds are public vars): out of range traps, as indexing did.
+                    precondition(range.lowerBound >= 0 && range.upperBound < table.count, "slot range \(range) out of bounds")
+                    for slot in range.slots {
+                        guard table[slot] == Self.unassigned else { return slot }
+                        table[slot] = UInt16(index)
                     }
-                    owners[slot] = UInt16(index)
-                    assigned += 1
+                    return nil
                 }
+                if let slot = conflict {
+                    let owner = owners[slot]
+                    let other = nodes[Int(owner)].id
+                    let reason = other == node.id
+                        ? "slot \(slot) listed twice"
+                        : "slot \(slot) is also claimed by \(other) (line \(Int(owner) + 1))"
+                    throw ClusterNodesParseError(line: index + 1, reason: reason)
+                }
+                assigned += range.slots.count
             }
         }
         self.nodes = nodes
