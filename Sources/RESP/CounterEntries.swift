@@ -36,8 +36,8 @@ extension RESPScanner {
         _ bytes: UnsafeRawBufferPointer, from start: Int, available: Int, depth: Int, limits: RESPLimits,
         names: CounterNames
     ) -> (end: Int, record: CounterRecord)? {
-        // "*2\r\n:" — the outer pair and the start of its integer key.
-        // "2\r\n:" as one little-endian load after the `*` the caller saw.
+        // "*2\r\n:", the outer pair and the start of its integer key: "2\r\n:" as one little-endian load after the
+        // `*` the caller saw.
         guard available &- start >= 5, bytes.loadUnaligned(fromByteOffset: start &+ 1, as: UInt32.self) == 0x3A0A_0D32,
               depth + 2 <= limits.maxDepth, limits.maxAggregateCount >= 2
         else { return nil }

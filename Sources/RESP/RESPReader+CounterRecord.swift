@@ -40,7 +40,7 @@ public struct CounterNames: Sendable, Equatable {
             nameLength = bytes.count
             encoded.withUnsafeBytes { raw in
                 func word(_ i: Int) -> UInt64 {
-                    raw.loadUnaligned(fromByteOffset: CounterNames.headerWordOffset(i, length: raw.count), as: UInt64.self)
+                    raw.loadUnaligned(fromByteOffset: CounterNames.wordOffset(i, length: raw.count), as: UInt64.self)
                 }
                 words = (word(0), word(1), word(2), word(3), word(4))
             }
@@ -104,17 +104,13 @@ public struct CounterNames: Sendable, Equatable {
         // Wrapping arithmetic: every offset is within `available`, and overflow checks were a third of the loop.
         guard length > 0, available &- start >= length, header.nameLength <= maxBulkLength else { return 0 }
         func word(_ i: Int) -> UInt64 {
-            raw.loadUnaligned(fromByteOffset: start &+ Self.headerWordOffset(i, length: length), as: UInt64.self)
+            raw.loadUnaligned(fromByteOffset: start &+ Self.wordOffset(i, length: length), as: UInt64.self)
         }
         // One combined test, no early exits: the five loads are independent and the branch is nearly always taken.
         let differ = (word(0) ^ header.words.0) | (word(1) ^ header.words.1) | (word(2) ^ header.words.2)
             | (word(3) ^ header.words.3) | (word(4) ^ header.words.4)
         return differ == 0 ? length : 0
     }
-
-    /// Where word `i` (0..<5) of a header of `length` (14...40) bytes starts.
-    @inline(__always)
-    fileprivate static func headerWordOffset(_ i: Int, length: Int) -> Int { min(8 &* i, length &- 8) }
 
     /// Which of the names the `length` bytes at `start` of `raw` are, if any.
     @inline(__always)
@@ -144,9 +140,10 @@ public struct CounterNames: Sendable, Equatable {
         return nil
     }
 
-    /// Where word `i` (0..<4) of a name of `length` (8...32) bytes starts.
+    /// Where word `i` of `length` (at least 8) bytes starts: 8-byte steps, the last ones overlapping so that no
+    /// load passes the end. Names use words 0..<4 (8...32 bytes), headers 0..<5 (14...40 bytes).
     @inline(__always)
-    fileprivate static func wordOffset(_ i: Int, length: Int) -> Int { min(8 * i, length - 8) }
+    fileprivate static func wordOffset(_ i: Int, length: Int) -> Int { min(8 &* i, length &- 8) }
 }
 
 /// One `[integer, {name: integer, ...}]` entry read by ``RESPReader/nextCounterRecord(_:)``.
