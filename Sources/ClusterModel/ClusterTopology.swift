@@ -5,12 +5,12 @@ public struct ClusterTopology: Sendable, Hashable {
     /// Every node, in reply order.
     public let nodes: [ClusterNode]
     /// Slot -> index into `nodes`; `unassigned` where no node serves the slot. 16384 x 2 bytes, shared copy-on-write.
-    private let slotOwners: [UInt16]
+    @usableFromInline let slotOwners: [UInt16]
     private let indexByID: [NodeID: Int]
     /// The number of slots some node serves.
     public let assignedSlotCount: Int
 
-    private static let unassigned: UInt16 = 0xFFFF
+    @usableFromInline static let unassigned: UInt16 = 0xFFFF
 
     /// Builds a topology from nodes, checking what the parser checks across lines: ids are unique and
     /// no slot is served by two nodes.
@@ -88,12 +88,17 @@ public struct ClusterTopology: Sendable, Hashable {
         return owner == Self.unassigned ? nil : nodes[Int(owner)]
     }
 
-    /// The ID of the node serving `slot`, or nil if the slot is unassigned or out of range. O(1), and unlike
-    /// ``owner(ofSlot:)`` it copies no `ClusterNode`: the snapshot builder asks this for every slot every cycle.
-    public func ownerID(ofSlot slot: Int) -> NodeID? {
-        guard SlotRanges.validSlots.contains(slot) else { return nil }
-        let owner = slotOwners[slot]
-        return owner == Self.unassigned ? nil : nodes[Int(owner)].id
+    /// The position in ``nodes`` of the node with `id`.
+    public func index(of id: NodeID) -> Int? {
+        indexByID[id]
+    }
+
+    /// Whether the node at `index` in ``nodes`` serves `slot`. O(1) with no id compare: the snapshot builder asks
+    /// this for every slot every cycle, so it is inlinable into that loop.
+    @inlinable
+    public func servesSlot(_ slot: Int, nodeAt index: Int) -> Bool {
+        // `unassigned` is never a node index (init allows fewer nodes than it).
+        SlotRanges.validSlots.contains(slot) && Int(slotOwners[slot]) == index
     }
 
     /// Whether every one of the 16384 slots has an owner (a precondition for `cluster_state:ok`).

@@ -102,19 +102,25 @@ struct SnapshotBuilder {
         for primary in topology.primaries {
             guard let address = primary.address, let outcome = outcomes[address.endpoint] else { continue }
             if outcome.slotStatsUnsupported { sawUnsupported = true }
-            guard let stats = outcome.slotStats else { continue }
-            for stat in stats where topology.ownerID(ofSlot: stat.slot) == primary.id {
-                // Counted once: only the owner in this cycle's topology speaks for a slot; an importing
-                // node's or stale owner's view of it is ignored.
-                table.record(stat, owner: primary.id)
+            guard let stats = outcome.slotStats, let index = topology.index(of: primary.id) else { continue }
+            // Counted once: only the owner in this cycle's topology speaks for a slot; an importing
+            // node's or stale owner's view of it is ignored.
+            var allOwned = true
+            for stat in stats {
+                guard topology.servesSlot(stat.slot, nodeAt: index) else {
+                    allOwned = false
+                    continue
+                }
                 if stat.hasResourceCounters { sawFull = true } else { sawKeysOnly = true }
             }
+            // All owned (the usual case): the table keeps the reply's own array, no entry is copied.
+            table.record(allOwned ? stats : stats.filter { topology.servesSlot($0.slot, nodeAt: index) }, owner: primary.id)
         }
         // Keys a primary already received for a slot it imports are in no owner's SLOT-STATS until the
         // migration ends; adding them keeps the slot total equal to the keys in the cluster.
         for primary in topology.primaries {
             guard let address = primary.address, let outcome = outcomes[address.endpoint] else { continue }
-            for (slot, count) in outcome.importedKeys where table.owners[slot] != nil && table.owners[slot] != primary.id {
+            for (slot, count) in outcome.importedKeys where table.owner(ofSlot: slot) != nil && table.owner(ofSlot: slot) != primary.id {
                 table.addImportedKeys(count, toSlot: slot)
             }
         }

@@ -30,13 +30,13 @@ extension MetricsRenderer {
         // One encoded `",node_id="..."} ` per owner, looked up once per slot (not per family and slot).
         var byOwner: [NodeID: [UInt8]] = [:]
         let suffixes: [[UInt8]] = slots.map { slot in
-            let owner = table.owners[slot]!
+            let owner = table.owner(ofSlot: slot)!
             if let known = byOwner[owner] { return known }
             let suffix = MetricWriter.slotSuffix(ownerLabels: MetricWriter.labels(["node_id": owner.rawValue]))
             byOwner[owner] = suffix
             return suffix
         }
-        let stats = slots.map { table.entries[$0]! }
+        let stats = slots.map { table.stat(ofSlot: $0)! }
         writer.begin(Self.slotKeys)
         for i in slots.indices { writer.slotSample(slot: slots[i], suffix: suffixes[i], stats[i].keyCount) }
         // Servers with cluster-slot-stats-enabled no report key counts only: no series rather than zeros.
@@ -52,13 +52,13 @@ extension MetricsRenderer {
 
     /// Slot numbers to export, ascending.
     func selectedSlots(_ table: SlotStatsTable) -> [Int] {
-        let reported = (0..<SlotRanges.slotCount).filter { table.entries[$0] != nil && table.owners[$0] != nil }
+        let reported = table.reportedSlots
         switch slotMetrics {
         case .all: return reported
         case .none: return []
         case .top(let count, let measure):
             func score(_ slot: Int) -> Int64 {
-                let stat = table.entries[slot]!
+                let stat = table.stat(ofSlot: slot)!
                 switch measure {
                 case .keys: return stat.keyCount
                 case .cpu: return stat.cpuUsec ?? 0

@@ -30,7 +30,7 @@ enum SlotStatsView {
         var slots: [JSONValue] = []
         var missing = 0
         for slot in range.start...range.end {
-            guard let stat = table.entries[slot], let owner = table.owners[slot] else {
+            guard let stat = table.stat(ofSlot: slot), let owner = table.owner(ofSlot: slot) else {
                 missing += 1
                 continue
             }

@@ -47,9 +47,9 @@ struct SnapshotBuilderTests {
         let s2 = [SlotStat(slot: 100, keyCount: 99, cpuUsec: 5, networkBytesIn: 1, networkBytesOut: 1),
                   SlotStat(slot: 9000, keyCount: 4, cpuUsec: 5, networkBytesIn: 1, networkBytesOut: 1)]
         let snapshot = try build(outcomes: [Self.online(7000, slots: s1), Self.online(7001, slots: s2), Self.online(7002)])
-        #expect(snapshot.slotStats.entries[100]?.keyCount == 2)
-        #expect(snapshot.slotStats.owners[100]?.rawValue == Self.p1)
-        #expect(snapshot.slotStats.owners[9000]?.rawValue == Self.p2)
+        #expect(snapshot.slotStats.stat(ofSlot: 100)?.keyCount == 2)
+        #expect(snapshot.slotStats.owner(ofSlot: 100)?.rawValue == Self.p1)
+        #expect(snapshot.slotStats.owner(ofSlot: 9000)?.rawValue == Self.p2)
         #expect(snapshot.slotStats.totalKeys == 7)
         #expect(snapshot.slotStats.availability == .full)
         #expect(snapshot.clusterState == "ok")
@@ -62,9 +62,9 @@ struct SnapshotBuilderTests {
         var importer = Self.online(7001, slots: [SlotStat(slot: 9000, keyCount: 4)])
         importer.importedKeys = [100: 3, 9000: 7]  // a count for its own slot must not be added twice
         let snapshot = try build(outcomes: [Self.online(7000, slots: s1), importer, Self.online(7002)])
-        #expect(snapshot.slotStats.entries[100]?.keyCount == 5)
-        #expect(snapshot.slotStats.owners[100]?.rawValue == Self.p1)
-        #expect(snapshot.slotStats.entries[9000]?.keyCount == 4)
+        #expect(snapshot.slotStats.stat(ofSlot: 100)?.keyCount == 5)
+        #expect(snapshot.slotStats.owner(ofSlot: 100)?.rawValue == Self.p1)
+        #expect(snapshot.slotStats.stat(ofSlot: 9000)?.keyCount == 4)
         #expect(snapshot.slotStats.totalKeys == 9)
     }
 
