@@ -10,7 +10,7 @@ public struct ClusterTopology: Sendable, Hashable {
     /// The number of slots some node serves.
     public let assignedSlotCount: Int
 
-    @usableFromInline static let unassigned: UInt16 = 0xFFFF
+    private static let unassigned: UInt16 = 0xFFFF
 
     /// Builds a topology from nodes, checking what the parser checks across lines: ids are unique and
     /// no slot is served by two nodes.

@@ -31,7 +31,7 @@ public struct SlotStatsTable: Sendable {
     }
 
     public var availability: Availability
-    /// One array of entries per recorded owner, in recording order; `owners[i]` reported `segments[i]`.
+    /// One array of entries per recorded owner, in recording order; `segmentOwners[i]` reported `segments[i]`.
     private var segments: [[SlotStat]] = []
     private var segmentOwners: [NodeID] = []
     /// Indexed by slot number.
