@@ -1,6 +1,7 @@
 """Scenario 10: leaks. 1000 collection cycles at a short interval with faults sprinkled in and HTTP load on the
 side; afterwards the exporter holds exactly its pool (one connection per node, as the servers see it in
-CLIENT LIST), no more descriptors than before, and its resident memory is back near the baseline.
+CLIENT LIST), no more descriptors than before, and the bytes its allocator hands out (read in the process by
+malloc_probe.c) and its resident memory are back near the baseline.
 
 One dedicated exporter (--scrape-interval 50ms: the flag takes any positive duration, and with the full
 65k-series exposition a cycle costs ~100 ms of CPU on the 2-core CI machine, so cycles run back to back;
@@ -27,6 +28,9 @@ A second test covers a bug found here: distinct slot-stats ranges each kept ~7 M
 """
 import http.client as httpclient
 import os
+import pathlib
+import shutil
+import subprocess
 import re
 import statistics
 import threading
@@ -36,7 +40,7 @@ import urllib.request
 
 import pytest
 
-from conftest import OPENMETRICS_ACCEPT, Exporter, cli
+from conftest import OPENMETRICS_ACCEPT, REPO, Exporter, cli
 
 CYCLES = 1000
 WARMUP_CYCLES = 50
@@ -44,15 +48,21 @@ WARMUP_CYCLES = 50
 # (CLUSTER NODES / CLUSTER INFO) and collection, so the pool size is 1.
 POOL_SIZE = 1
 FD_SLACK = 2
-# Resident memory is compared at its trough: the lowest VmRSS of 20 samples over 2 s (~15 cycles). Within a
-# cycle RSS swings by ~20 MiB (2 x 6.7 MB of exposition rendered, 0.4 MB gzipped, two snapshots alive; glibc
-# gives the large buffers back to the kernel), so a single sample or the median is noise; the trough is what
-# the process keeps between renders: it stayed within 49-52 MiB over 200 undisturbed cycles, and grew by 0.6-1.2
-# MiB from cycle ~50 to cycle 1000 in four runs of this test.
-# Bound: baseline + 5% + 4 MiB (6.5 MiB on a 50 MiB baseline): above that noise and drift, and below the
-# 1000 x 10 KiB = 9.8 MiB a per-cycle leak of 10 KiB would add (about 6.5 KiB per cycle is what it can see).
+# Memory is judged by what the allocator hands out, read inside the real exporter by malloc_probe.c (LD_PRELOAD;
+# see there): glibc's bytes in use in the heap, and its mapped blocks (every buffer of 2 MiB and more: the 6.7 MB
+# exposition lives in one 8 MiB block). Resident memory alone could not tell a leak from fragmentation: freed
+# heap memory below a live block stays resident, and the RSS trough wandered 53 -> 60 MiB in one CI run with the
+# bytes in use flat (measured with the probe: heap in use 3.8-5.3 MiB over 1000 cycles in two runs, while the
+# heap itself grew 9 -> 17 MiB and RSS swung 47-63 MiB).
+# Each is compared at its trough over the 2 s window (40 probe samples, ~15 cycles): within a cycle the bytes in
+# use rise by the snapshot being built and the exposition being rendered, so the trough is what the process keeps.
+# Bounds: heap in use may grow by 3 MiB (a leak of 3 KiB per cycle over 1000 cycles; the noise is ~1.5 MiB);
+# mapped bytes by one 8 MiB block (a leaked exposition buffer would be one per cycle). RSS keeps a gross bound
+# (5% + 12 MiB, above the fragmentation seen) for anything the allocator does not count.
+HEAP_IN_USE_SLACK = 3 * 1024 * 1024
+MAPPED_SLACK = 8 * 1024 * 1024
 RSS_FACTOR = 1.05
-RSS_SLACK_KIB = 4 * 1024
+RSS_SLACK_KIB = 12 * 1024
 BUDGET_S = 300
 EXPORTER_NAME = "name=valkey-cluster-exporter"
 
@@ -125,16 +135,45 @@ def connections(pid, ports):
     return result
 
 
-def snapshot_state(e, ports):
-    """Connections per node, fd count and RSS trough/median over 2 s. fds are counted as the minimum of the
-    samples too: an HTTP connection the exporter is just closing is not a leak."""
+def build_malloc_probe():
+    """Compiles malloc_probe.c into .run/ with the system C compiler or the Swift toolchain's clang."""
+    swift = shutil.which("swift")
+    compiler = shutil.which("cc") or shutil.which("gcc") or (
+        str(pathlib.Path(swift).resolve().parent / "clang") if swift else None)
+    assert compiler and os.access(compiler, os.X_OK), "no C compiler (cc, gcc or the Swift toolchain's clang)"
+    source = pathlib.Path(__file__).with_name("malloc_probe.c")
+    library = REPO / ".run" / "malloc_probe.so"
+    library.parent.mkdir(exist_ok=True)
+    subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", str(library), str(source), "-lpthread"],
+                   check=True, capture_output=True, timeout=120)
+    return library
+
+
+def probe_samples(path, since_ms):
+    """(heap in use, mapped bytes) of every probe line at or after since_ms (monotonic)."""
+    samples = []
+    for line in open(path):
+        parts = line.split()
+        if len(parts) == 5 and int(parts[0]) >= since_ms:
+            samples.append((int(parts[1]), int(parts[3])))
+    return samples
+
+
+def snapshot_state(e, ports, probe_path):
+    """Connections per node, fd count, RSS trough/median and the probe's heap-in-use and mapped troughs over 2 s.
+    fds are counted as the minimum of the samples too: an HTTP connection the exporter is just closing is not a
+    leak."""
     rss, fds = [], []
+    since_ms = int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1000)
     for _ in range(20):
         rss.append(status_kib(e.proc.pid, "VmRSS"))
         fds.append(fd_count(e.proc.pid))
         time.sleep(0.1)
+    samples = probe_samples(probe_path, since_ms)
+    assert len(samples) >= 20, f"malloc probe wrote {len(samples)} samples in 2 s ({probe_path})"
     return {"conns": connections(e.proc.pid, ports), "fds": min(fds), "rss_min": min(rss),
-            "rss_median": int(statistics.median(rss))}
+            "rss_median": int(statistics.median(rss)), "heap_min": min(h for h, _ in samples),
+            "mapped_min": min(m for _, m in samples)}
 
 
 # ---- HTTP load ----------------------------------------------------------------------------------------------
@@ -260,8 +299,10 @@ def test_no_leaks_over_1000_cycles_with_faults(cluster):
     assert len(primaries) == 3 and len(replicas) == 3, (primaries, replicas)
     frozen, paused, killed = [], [], []
     load = None
+    probe_path = REPO / ".run" / "malloc-probe-leaks.txt"
     e = Exporter("--valkey-address", cluster.seed, "--scrape-interval", "50ms", "--command-timeout", "300ms",
-                 "--connect-timeout", "300ms", "--log-level", "debug")
+                 "--connect-timeout", "300ms", "--log-level", "debug",
+                 env={"LD_PRELOAD": str(build_malloc_probe()), "MALLOC_PROBE_FILE": str(probe_path)})
     started = time.time()
     deadline = started + BUDGET_S
     max_ours = {p: 0 for p in ports}
@@ -275,7 +316,7 @@ def test_no_leaks_over_1000_cycles_with_faults(cluster):
         load.halt()
         time.sleep(0.5)
         base_cycle = cycle(e)
-        baseline = snapshot_state(e, ports)
+        baseline = snapshot_state(e, ports, probe_path)
         assert all(baseline["conns"][p][0] == POOL_SIZE for p in ports), baseline["conns"]
         load.start()
 
@@ -345,7 +386,7 @@ def test_no_leaks_over_1000_cycles_with_faults(cluster):
         final_cycle = wait_cycle(e, max(CYCLES, clean_from + 20), deadline)
         assert all_online(e, len(ports))
         time.sleep(0.5)
-        final = snapshot_state(e, ports)
+        final = snapshot_state(e, ports, probe_path)
         # A connection the server is just tearing down (a killed client, the peer of a closed socket) can take a
         # moment to leave CLIENT LIST; a leaked one stays. Re-read for up to 5 s before judging.
         settle = time.time() + 5
@@ -372,7 +413,9 @@ def test_no_leaks_over_1000_cycles_with_faults(cluster):
               f"max per node during the run {max(max_ours.values())} ({connection_samples[0]} samples); "
               f"RSS trough baseline={baseline['rss_min'] / 1024:.1f} MiB final={final['rss_min'] / 1024:.1f} MiB "
               f"(median {baseline['rss_median'] / 1024:.1f} -> {final['rss_median'] / 1024:.1f}), "
-              f"peak VmHWM={hwm / 1024:.1f} MiB; "
+              f"peak VmHWM={hwm / 1024:.1f} MiB; heap in use trough {baseline['heap_min'] / 2**20:.2f} -> "
+              f"{final['heap_min'] / 2**20:.2f} MiB, mapped trough {baseline['mapped_min'] / 2**20:.0f} -> "
+              f"{final['mapped_min'] / 2**20:.0f} MiB; "
               f"connections opened {reconnects}, cycles with failed nodes {failed_cycles}, errors {errors}")
 
         assert final_cycle >= CYCLES
@@ -390,6 +433,10 @@ def test_no_leaks_over_1000_cycles_with_faults(cluster):
             assert orphan_count == 0, f"node {p}: {orphan_count} exporter-named clients without a live peer"
         assert final["fds"] <= baseline["fds"] + FD_SLACK, \
             f"descriptors grew: {baseline['fds']} -> {final['fds']}: {sorted(os.listdir(f'/proc/{e.proc.pid}/fd'))}"
+        assert final["heap_min"] <= baseline["heap_min"] + HEAP_IN_USE_SLACK, \
+            f"heap in use grew {baseline['heap_min']} -> {final['heap_min']} bytes (slack {HEAP_IN_USE_SLACK})"
+        assert final["mapped_min"] <= baseline["mapped_min"] + MAPPED_SLACK, \
+            f"mapped blocks grew {baseline['mapped_min']} -> {final['mapped_min']} bytes (slack {MAPPED_SLACK})"
         bound = baseline["rss_min"] * RSS_FACTOR + RSS_SLACK_KIB
         assert final["rss_min"] <= bound, \
             f"RSS trough grew {baseline['rss_min']} -> {final['rss_min']} KiB (bound {bound:.0f} KiB)"
