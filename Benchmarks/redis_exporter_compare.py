@@ -16,7 +16,8 @@ Two phases, so that each number measures one thing:
        - redis_exporter: the 6 /scrape requests in parallel (6 threads, as Prometheus scrapes its targets), then the
          same 6 one after another, then the 6 in parallel again with `Accept-Encoding: gzip` (Prometheus's default);
        - ours: one GET /metrics of the `none` instance, the same with gzip, one of the `all` instance, and one
-         GET /healthz (a tiny body: what the Python client and HTTP round trip alone cost, the floor under ours').
+         GET /healthz (a tiny body: what the client, the HTTP round trip and waking an idle server alone cost, the
+         floor under ours').
      Wall time of each (request sent until the last body is read; persistent HTTP/1.1 connections, one per target;
      plain bodies except the gzip fetches, which must answer gzip). CPU per round of each process is its
      CPU-seconds delta over the measured rounds divided by their number (per-request deltas would be below
@@ -401,8 +402,8 @@ def sections(walls, cpu, cpu_by_fetch, bodies, rounds, cycles_during, cycle_cpu,
         f"({'met' if speedup >= 20 else 'not met'}); gzip, as Prometheus scrapes: {ms(p50['parallel_gzip']):.2f} / "
         f"{ms(p50['none_gzip']):.2f} ms = {speedup_gzip:.1f}x ({'met' if speedup_gzip >= 20 else 'not met'}); "
         f"plain sequential {ms(p50['sequential']):.2f} ms = {p50['sequential'] / p50['none']:.1f}x; ours is near "
-        f"the Python client's own floor (GET /healthz {ms(p50['healthz']):.2f} ms), so these ratios are bounded by "
-        "the client, not by the exporter",
+        f"the floor of one request to an idle process (GET /healthz {ms(p50['healthz']):.2f} ms: the client, the "
+        "HTTP round trip, waking the server's threads), so these ratios are bounded by that, not by the exporter's work",
         f"target no promtool warnings for ours: none {len(warn['none'])}, all {len(warn['all'])} "
         f"({'met' if not warn['none'] and not warn['all'] else 'not met'}); redis_exporter "
         f"{sum(len(w) for w in re_warn)} ({', '.join(str(len(w)) for w in re_warn)} per node)",
