@@ -6,13 +6,17 @@
  * parsed, nothing is allocated per cycle. That is the least any client can do to get the same answers, so the
  * exporter's cycle time is compared with it.
  *
- *   raw_floor ITERATIONS [--discovery PORT FILE] PORT FILE [PORT FILE ...]
+ *   raw_floor ITERATIONS [--period-ms MS] [--discovery PORT FILE] PORT FILE [PORT FILE ...]
  *
  * Each FILE holds the RESP bytes of one node's batch, ECHO sentinel included (cycle.py writes them from what the
  * exporter sent, as seen by MONITOR). With --discovery, that batch goes first, alone, on its own connection, and the
  * node batches follow once its answer is in: the exporter's two phases (discover the topology, then collect every
  * node). Without it, all batches go at once: the one-phase floor. Connections are opened and switched to RESP3
  * (HELLO 3, as the exporter does) before timing starts, and kept, as the exporter keeps its connections.
+ * With --period-ms, iteration k starts k * MS after the first (absolute sleeps), as the exporter's cycles start an
+ * interval apart: between rounds every server and this client go idle, so each round pays the wake-ups an
+ * exporter's cycle pays. Without it, rounds run back to back and every one after the first finds the servers
+ * already awake and their caches warm.
  * Prints one line per iteration: "<microseconds> <reply bytes>". Loopback only: the host is always 127.0.0.1.
  */
 #define _GNU_SOURCE
@@ -163,11 +167,20 @@ static double now_us(void) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: raw_floor ITERATIONS [--discovery PORT FILE] PORT FILE [PORT FILE ...]\n");
+        fprintf(stderr, "usage: raw_floor ITERATIONS [--period-ms MS] [--discovery PORT FILE] PORT FILE [PORT FILE ...]\n");
         return 64;
     }
     int iterations = atoi(argv[1]);
     int arg = 2;
+    long period_ms = 0;
+    if (strcmp(argv[arg], "--period-ms") == 0) {
+        period_ms = atol(argv[arg + 1]);
+        if (period_ms <= 0) {
+            fprintf(stderr, "raw_floor: --period-ms must be a positive number of milliseconds\n");
+            return 64;
+        }
+        arg += 2;
+    }
     node_t discovery = {0}, nodes[MAX_NODES];
     node_t *node_ptrs[MAX_NODES], *discovery_ptr = NULL;
     if (strcmp(argv[arg], "--discovery") == 0) {
@@ -184,7 +197,15 @@ int main(int argc, char **argv) {
         hello(&nodes[count]);
         node_ptrs[count] = &nodes[count];
     }
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     for (int i = 0; i < iterations; i++) {
+        if (period_ms > 0 && i > 0) {
+            long long at_ns = (long long)start.tv_nsec + (long long)i * period_ms * 1000000LL;
+            struct timespec at = {.tv_sec = start.tv_sec + (time_t)(at_ns / 1000000000LL),
+                                  .tv_nsec = (long)(at_ns % 1000000000LL)};
+            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR) {}
+        }
         double t0 = now_us();
         size_t bytes = 0;
         if (discovery_ptr) bytes += round_trip(&discovery_ptr, 1);

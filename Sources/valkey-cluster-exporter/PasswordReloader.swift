@@ -7,11 +7,15 @@ import ValkeyConnection
 /// Re-reads the password file on SIGHUP, so a rotated password needs no restart. Connections that are open and
 /// healthy stay open (they are authenticated already); new ones, and nodes that refused the old password, use the
 /// new one from the next cycle. A file that cannot be read keeps the old password and says so, without content.
-struct PasswordReloader: Service {
+struct PasswordReloader: Service, CustomStringConvertible {
     let options: ExporterOptions
     let passwordFile: String?
     let collector: ClusterCollector
     let logger: Logger
+
+    /// service-lifecycle logs each service by its description at debug level; the default one would print every
+    /// field of `options`, and so any option added later, whatever it holds.
+    var description: String { "PasswordReloader" }
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
