@@ -26,8 +26,13 @@ public struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
         }
     }
 
+    /// Serves the connection from a task that prefers the connection's event loop (``EventLoopTaskExecutor``).
     public func handle(value: Value, logger: Logger) async {
-        await base.handle(value: value, logger: logger)
+        // Kept alive by this frame until the scope ends; jobs still queued on the loop hold it too.
+        let executor = EventLoopTaskExecutor(value.channel.eventLoop)
+        await withTaskExecutorPreference(executor) {
+            await base.handle(value: value, logger: logger)
+        }
     }
 }
 
