@@ -18,8 +18,8 @@ Then the faults are healed (wait-ok), the load stops, every node is online for 2
 counts are compared with the baseline.
 
 The exporter's connections are told apart from other exporters' (the session `exporter` fixture talks to the
-same cluster, under the same client name) by their local port: CLIENT LIST `addr=` must be the local end of a
-socket in the exporter's /proc/PID/fd. A server-side client named valkey-cluster-exporter whose peer socket is
+same cluster, under the same client name) by their ports: CLIENT LIST `addr=` and the node's port must be the local
+and remote end of a socket in the exporter's /proc/PID/fd. A server-side client named valkey-cluster-exporter whose peer socket is
 no longer ESTABLISHED on this host (an orphan the exporter forgot to close) is counted separately and must be 0.
 Named test_zv_* so it runs after the read-only tests and before the load and failover tests.
 
@@ -122,16 +122,21 @@ def client_port(line):
 def connections(pid, ports):
     """Per node port: (ours, orphans, our client ids). `ours` are the server's clients whose peer is a socket in
     our exporter's fd table; `orphans` are exporter-named clients whose peer is no ESTABLISHED socket on this
-    host any more (closed by whichever exporter without the server noticing)."""
+    host any more (closed by whichever exporter without the server noticing).
+
+    A peer is matched by its local port and the node's port together: Linux may give two connections to different
+    destinations the same local port, so by local port alone the session exporter's connection to one node could
+    pass for ours when one of ours to another node has that port (CI once saw 2 on a node whose only reconnects
+    were clean ones after CLIENT KILL)."""
     inodes = socket_inodes(pid)
     table = tcp_table()
-    ours_local = {lp for lp, _, _, inode in table if inode in inodes}
-    established_local = {lp for lp, _, st, _ in table if st == "01"}
+    ours = {(lp, rp) for lp, rp, _, inode in table if inode in inodes}
+    established = {(lp, rp) for lp, rp, st, _ in table if st == "01"}
     result = {}
     for port in ports:
         lines = exporter_clients(port)
-        mine = [l for l in lines if client_port(l) in ours_local]
-        orphans = [l for l in lines if client_port(l) not in established_local]
+        mine = [l for l in lines if (client_port(l), port) in ours]
+        orphans = [l for l in lines if (client_port(l), port) not in established]
         result[port] = (len(mine), len(orphans), [re.search(r"\bid=(\d+)", l).group(1) for l in mine])
     return result
 
