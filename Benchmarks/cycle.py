@@ -49,8 +49,9 @@ import benchlib  # noqa: E402
 BASE_PORT = 7600
 NODES = 6
 KEYS = 20000
-INTERVAL_S = 0.2
-INTERVAL = f"{round(INTERVAL_S * 1000)}ms"  # the exporter's --scrape-interval, and the floor's pace
+INTERVAL_MS = 200  # the exporter's --scrape-interval, and the floor's pace
+INTERVAL_S = INTERVAL_MS / 1000
+INTERVAL = f"{INTERVAL_MS}ms"
 # How long after the next cycle's expected end the driver looks: cycles here take 5-12 ms and start INTERVAL_S apart.
 IDLE_MARGIN_S = 0.015
 BLOCKS = 3
@@ -170,7 +171,7 @@ def run_floor(binary, iterations, seed_port, disc_file, files, two_phase, paced=
     """(times in ms, reply bytes of the last round). Paced: rounds start INTERVAL_S apart, as the exporter's cycles."""
     cmd = [str(binary), str(iterations)]
     if paced:
-        cmd += ["--period-ms", INTERVAL.removesuffix("ms")]
+        cmd += ["--period-ms", str(INTERVAL_MS)]
     if two_phase:
         cmd += ["--discovery", str(seed_port), str(disc_file)]
     for port, path in files.items():
